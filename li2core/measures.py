@@ -1,0 +1,70 @@
+"""Progress measures computed during training (paper-li2 §3 Fig. 3, §4.4).
+
+All are batched over runs (leading axis ``R``) and honour a row mask ``(R, n)``.
+"""
+from __future__ import annotations
+
+import torch
+
+from .losses import sample_center
+
+__all__ = ["ftf_offdiag_ratio", "fft_dist_ideal", "fft_offdiag_ratio", "cos_dist"]
+
+
+def _offdiag_ratio(G: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    """mean |off-diagonal| / mean |diagonal| of square ``G (R, d, d)`` over ``valid (R, d)`` indices."""
+    A = G.abs()
+    diag = torch.diagonal(A, dim1=-2, dim2=-1)
+    d = valid.sum(-1)
+    s_diag = (diag * valid).sum(-1)
+    s_all = torch.einsum("ri,rij,rj->r", valid, A, valid)
+    return ((s_all - s_diag) / (d * (d - 1)).clamp_min(1.0)) / (s_diag / d.clamp_min(1.0))
+
+
+def ftf_offdiag_ratio(F: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """mean |off-diag| / mean |diag| of ``F~^T F~`` (``K x K``), ``F~ = P_1^perp F``.
+
+    The author's ``~F^t~F_off_diag_avg / ~F^t~F_diag_avg``; the paper's "diagonal up to 8%"
+    statement for Fig. 3 refers to this ratio (paper-li2 §3, Fig. 3 row).
+    """
+    Ft = sample_center(F, mask)
+    G = torch.bmm(Ft.transpose(-1, -2), Ft)
+    return _offdiag_ratio(G, torch.ones(G.shape[:-1], dtype=G.dtype, device=G.device))
+
+
+def fft_offdiag_ratio(F: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """mean |off-diag| / mean |diag| of ``P_1^perp F F^T`` (``n x n``, the run's rows only)."""
+    Ft = sample_center(F, mask)
+    G = torch.bmm(Ft, (F * mask[..., None].to(F.dtype)).transpose(-1, -2))
+    return _offdiag_ratio(G, mask.to(F.dtype))
+
+
+def fft_dist_ideal(F: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """``||F F^T - ((d - o) I + o 1 1^T)||_F / ||F F^T||_F`` on the raw kernel (Lemma 1's form).
+
+    ``d`` and ``o`` are the mean diagonal and mean off-diagonal entries of ``F F^T`` over the
+    run's rows (the author's ``FF^t_dist_from_ideal``). Computed without forming the ideal matrix.
+    """
+    Fm = F * mask[..., None].to(F.dtype)
+    G = torch.bmm(Fm, Fm.transpose(-1, -2))
+    n = mask.to(F.dtype).sum(-1)
+    tr = torch.diagonal(G, dim1=-2, dim2=-1).sum(-1)
+    tot = G.sum(dim=(-2, -1))
+    g2 = G.pow(2).sum(dim=(-2, -1))
+    d = tr / n
+    o = (tot - tr) / (n * (n - 1)).clamp_min(1.0)
+    inner = (d - o) * tr + o * tot
+    ideal2 = n * d * d + n * (n - 1) * o * o
+    return (g2 - 2 * inner + ideal2).clamp_min(0.0).sqrt() / g2.sqrt()
+
+
+def cos_dist(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
+    """Per-run cosine distance ``1 - <A, B> / (||A|| ||B||)`` of flattened ``(R, ...)`` tensors.
+
+    Computed as ``||A/|A| - B/|B|||^2 / 2``, which is exact and keeps precision when the
+    distance is tiny (consecutive optimizer steps move weights by ~1e-7 in cosine).
+    """
+    a, b = A.reshape(A.shape[0], -1), B.reshape(B.shape[0], -1)
+    a = a / a.norm(dim=-1, keepdim=True)
+    b = b / b.norm(dim=-1, keepdim=True)
+    return 0.5 * (a - b).pow(2).sum(-1)

@@ -1,0 +1,111 @@
+"""The two-layer network ``Y_hat = sigma(X W) V`` without biases, batched over runs (paper-li2 §1.1, §4.2).
+
+Weights of ``R`` runs are stored as ``W: (R, 2M, K)`` and ``V: (R, K, M)``. Because each
+input ``x = (e_{h1}, e_{h2})`` is a pair of one-hots, ``X W`` is computed as a lookup of
+rows ``h1`` and ``M + h2`` of ``W`` (an embedding-style ``index_select``), never as a
+matmul with the one-hot matrix.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+
+__all__ = ["ACTIVATIONS", "activation", "init_weights", "preact", "preact_all", "forward"]
+
+ACTIVATIONS = ("sqr", "relu", "silu", "relusqr")
+
+
+def _sqr(h: torch.Tensor) -> torch.Tensor:
+    return h * h
+
+
+def _dsqr(h: torch.Tensor) -> torch.Tensor:
+    return 2.0 * h
+
+
+def _relu(h: torch.Tensor) -> torch.Tensor:
+    return torch.relu(h)
+
+
+def _drelu(h: torch.Tensor) -> torch.Tensor:
+    return (h > 0).to(h.dtype)
+
+
+def _silu(h: torch.Tensor) -> torch.Tensor:
+    return torch.nn.functional.silu(h)
+
+
+def _dsilu(h: torch.Tensor) -> torch.Tensor:
+    s = torch.sigmoid(h)
+    return s * (1.0 + h * (1.0 - s))
+
+
+def _relusqr(h: torch.Tensor) -> torch.Tensor:
+    return torch.relu(h).pow(2)
+
+
+def _drelusqr(h: torch.Tensor) -> torch.Tensor:
+    return 2.0 * torch.relu(h)
+
+
+_TABLE: dict[str, tuple[Callable[[torch.Tensor], torch.Tensor], Callable[[torch.Tensor], torch.Tensor]]] = {
+    "sqr": (_sqr, _dsqr),
+    "relu": (_relu, _drelu),
+    "silu": (_silu, _dsilu),
+    "relusqr": (_relusqr, _drelusqr),
+}
+
+
+def activation(name: str) -> tuple[Callable[[torch.Tensor], torch.Tensor], Callable[[torch.Tensor], torch.Tensor]]:
+    """``(sigma, sigma')`` for ``name`` in :data:`ACTIVATIONS` (``sqr`` is ``x^2``, ``relusqr`` is ``ReLU(x)^2``)."""
+    try:
+        return _TABLE[name]
+    except KeyError:
+        raise ValueError(f"activation: unknown activation {name!r}; accepted: {', '.join(ACTIVATIONS)}") from None
+
+
+def init_weights(
+    M: int, K: int, seed: int, top_layer_init_multiplier: float = 1.0, dtype: torch.dtype = torch.float32
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The author's initialisation (PyTorch ``nn.Linear`` default, paper-li2 §4.2).
+
+    ``W ~ U(-1/sqrt(2M), 1/sqrt(2M))`` of shape ``(2M, K)``; ``V ~ U(-1/sqrt(K), 1/sqrt(K))``
+    of shape ``(K, M)`` times ``top_layer_init_multiplier`` (0 gives zero-init, Sec. 3.2).
+    Drawn on the CPU from ``torch.Generator().manual_seed(seed)``, so the same seed gives
+    the same weights on every device.
+    """
+    g = torch.Generator().manual_seed(int(seed))
+    bw, bv = (2 * M) ** -0.5, K**-0.5
+    W = (torch.rand(2 * M, K, generator=g, dtype=torch.float64) * 2 - 1) * bw
+    V = (torch.rand(K, M, generator=g, dtype=torch.float64) * 2 - 1) * bv * top_layer_init_multiplier
+    return W.to(dtype), V.to(dtype)
+
+
+def preact(W: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``X W`` for per-run pairs: ``W (R, 2M, K)``, ``a, b (R, n)`` → ``(R, n, K)``.
+
+    Row ``i`` of run ``r`` is ``W[r, a[r, i]] + W[r, M + b[r, i]]``, via one flat ``index_select``.
+    """
+    R, twoM, K = W.shape
+    off = (torch.arange(R, device=W.device) * twoM)[:, None]
+    flat = W.reshape(R * twoM, K)
+    ia = (a + off).reshape(-1)
+    ib = (b + twoM // 2 + off).reshape(-1)
+    return (flat.index_select(0, ia) + flat.index_select(0, ib)).view(R, -1, K)
+
+
+def preact_all(W: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``X W`` for pairs shared by all runs: ``a, b (n,)`` → ``(R, n, K)``."""
+    M = W.shape[1] // 2
+    return W.index_select(1, a) + W.index_select(1, b + M)
+
+
+def forward(W: torch.Tensor, V: torch.Tensor, a: torch.Tensor, b: torch.Tensor, act: str = "sqr") -> torch.Tensor:
+    """``sigma(X W) V`` for pairs shared by all runs; ``W`` may be ``(2M, K)`` or ``(R, 2M, K)``."""
+    squeeze = W.dim() == 2
+    if squeeze:
+        W, V = W[None], V[None]
+    sigma, _ = activation(act)
+    O = torch.bmm(sigma(preact_all(W, a, b)), V)
+    return O[0] if squeeze else O

@@ -1,0 +1,443 @@
+"""Batched full-batch training of the two-layer net on group tasks (DESIGN "Data flow").
+
+:func:`train` takes a list of :class:`TrainConfig`. Configs that share a task, width,
+activation, loss, optimizer, number of epochs, evaluation interval and dtype form one
+batch: ``R`` runs trained as one tensor program (seeds, learning rates, weight decays,
+training fractions and top-layer init multipliers may differ inside a batch; runs with
+different ``n_train`` are padded and masked). Each run gives the same numbers as when
+trained alone, up to float rounding.
+
+One optimizer step is one "epoch" (full batch), as in the author's code (paper-li2 §4.4).
+Metrics are evaluated *before* the step at epochs ``0, k, 2k, ...`` and after the last
+step, kept on the device, and copied to the host once per batch.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+
+from . import groups
+from .losses import LOSSES, accuracy, loss_and_grad
+from .measures import cos_dist, fft_dist_ideal, fft_offdiag_ratio, ftf_offdiag_ratio
+from .models import ACTIVATIONS, activation, init_weights, preact, preact_all
+from .optim import OPTIMIZERS, BatchedOptimizer
+from .tasks import Task, critical_train_frac, make_task, n_train_for, split
+from .theory import G_F
+
+__all__ = ["TrainConfig", "Results", "train", "METRICS", "resolve_device"]
+
+#: Metric columns of :meth:`Results.frame`, in order.
+METRICS = (
+    "train_acc",
+    "test_acc",
+    "train_loss",
+    "test_loss",
+    "G_F_norm",
+    "ftf_offdiag_ratio",
+    "fft_offdiag_ratio",
+    "fft_dist_ideal",
+    "dW_cos_dist",
+    "dV_cos_dist",
+)
+METRIC_DOC = {
+    "train_acc": "accuracy on the run's training pairs",
+    "test_acc": "accuracy on the held-out pairs (NaN when train_frac = 1)",
+    "train_loss": "the training loss (config.loss) on the training pairs",
+    "test_loss": "the same loss on the held-out pairs",
+    "G_F_norm": "||G_F||_F, G_F = P1perp (Y - F V) V^T on the training pairs (Eq. 2)",
+    "ftf_offdiag_ratio": "mean |off-diag| / mean |diag| of F~^T F~ (K x K)",
+    "fft_offdiag_ratio": "mean |off-diag| / mean |diag| of P1perp F F^T (n x n)",
+    "fft_dist_ideal": "||F F^T - (a I + b 11^T)||_F / ||F F^T||_F (Lemma 1's form)",
+    "dW_cos_dist": "1 - cos(W_{t-1}, W_t): cosine distance between consecutive W",
+    "dV_cos_dist": "1 - cos(V_{t-1}, V_t): cosine distance between consecutive V",
+}
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+_BATCH_FIELDS = ("group", "width", "activation", "loss", "optimizer", "epochs", "eval_every", "dtype")
+
+
+def _is_int(x: object) -> bool:
+    return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+
+
+def _is_num(x: object) -> bool:
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One training run. Validated at construction (``ValueError`` names the field).
+
+    Attributes
+    ----------
+    group: group name, e.g. ``"Z71"``, ``"Z4xZ7"`` (see :data:`li2core.groups.NAME_HELP`).
+    train_frac: training fraction ``p = n / M^2`` in (0, 1]; ``None`` when ``critical_delta`` is set.
+    critical_delta: use the author's critical-ratio rule ``p = (2.7482 - delta) ln M / M`` instead.
+    width: hidden width ``K``.
+    activation: ``sqr`` (x^2), ``relu``, ``silu`` or ``relusqr``.
+    loss: ``mse_class`` (author's), ``mse_sample`` (paper Eq. 1) or ``nll``.
+    optimizer: ``adam`` (coupled L2), ``adamw`` (decoupled) or ``sgd`` (momentum 0.9).
+    lr, weight_decay: the optimizer's learning rate and weight decay (torch semantics).
+    epochs: optimizer steps (full batch).
+    seed: seeds the split and the initialisation.
+    eval_every: metrics every this many epochs (and at the last epoch).
+    top_layer_init_multiplier: scales V's init (0 = zero-init, paper Sec. 3.2).
+    dtype: ``float32`` or ``float64``.
+    """
+
+    group: str = "Z71"
+    train_frac: float | None = 0.4
+    width: int = 2048
+    activation: str = "sqr"
+    loss: str = "mse_class"
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    weight_decay: float = 2e-4
+    epochs: int = 400
+    seed: int = 0
+    eval_every: int = 1
+    top_layer_init_multiplier: float = 1.0
+    critical_delta: float | None = None
+    dtype: str = "float32"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.group, str) or not groups.is_valid_name(self.group):
+            raise ValueError(f"group: unknown group {self.group!r}; accepted: {groups.NAME_HELP}")
+        if self.critical_delta is None:
+            if self.train_frac is None or not _is_num(self.train_frac) or not 0.0 < float(self.train_frac) <= 1.0:
+                raise ValueError(
+                    f"train_frac: must be a number in (0, 1] (or None with critical_delta set); got {self.train_frac!r}"
+                )
+            if n_train_for(self.M * self.M, float(self.train_frac)) < 1:
+                raise ValueError(f"train_frac: {self.train_frac} leaves no training pair for {self.group}")
+        else:
+            if self.train_frac is not None:
+                raise ValueError("train_frac: give either train_frac or critical_delta, not both (set train_frac=None)")
+            if not _is_num(self.critical_delta) or not math.isfinite(self.critical_delta):
+                raise ValueError(f"critical_delta: must be a finite number; got {self.critical_delta!r}")
+            if critical_train_frac(self.M, float(self.critical_delta)) <= 0.0:
+                raise ValueError(f"critical_delta: {self.critical_delta} gives a training fraction <= 0")
+        if not _is_int(self.width) or self.width < 1:
+            raise ValueError(f"width: must be an integer >= 1; got {self.width!r}")
+        for name, accepted in (("activation", ACTIVATIONS), ("loss", LOSSES), ("optimizer", OPTIMIZERS)):
+            if getattr(self, name) not in accepted:
+                raise ValueError(f"{name}: unknown {name} {getattr(self, name)!r}; accepted: {', '.join(accepted)}")
+        for name in ("lr", "weight_decay"):
+            v = getattr(self, name)
+            if not _is_num(v) or not math.isfinite(v) or v < 0:
+                raise ValueError(f"{name}: must be a finite number >= 0; got {v!r}")
+        if not _is_int(self.epochs) or self.epochs < 1:
+            raise ValueError(f"epochs: must be an integer >= 1; got {self.epochs!r}")
+        if not _is_int(self.seed) or self.seed < 0:
+            raise ValueError(f"seed: must be an integer >= 0; got {self.seed!r}")
+        if not _is_int(self.eval_every) or self.eval_every < 1:
+            raise ValueError(f"eval_every: must be an integer >= 1; got {self.eval_every!r}")
+        m = self.top_layer_init_multiplier
+        if not _is_num(m) or not math.isfinite(m):
+            raise ValueError(f"top_layer_init_multiplier: must be a finite number; got {m!r}")
+        if self.dtype not in _DTYPES:
+            raise ValueError(f"dtype: unknown dtype {self.dtype!r}; accepted: {', '.join(_DTYPES)}")
+
+    @property
+    def M(self) -> int:
+        """Group order ``|H|``."""
+        return groups.make(self.group).order
+
+    @property
+    def p(self) -> float:
+        """The effective training fraction (from ``train_frac`` or the critical-ratio rule)."""
+        if self.critical_delta is not None:
+            return critical_train_frac(self.M, float(self.critical_delta))
+        return float(self.train_frac)  # type: ignore[arg-type]
+
+    @property
+    def n_train(self) -> int:
+        """Number of training pairs, ``M^2 - ceil((1 - p) M^2)``."""
+        return n_train_for(self.M * self.M, self.p)
+
+    def batch_key(self) -> tuple:
+        """Configs with equal keys train together in one batch."""
+        return tuple(getattr(self, f) for f in _BATCH_FIELDS)
+
+    def replace(self, **changes: object) -> "TrainConfig":
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass
+class Results:
+    """What :func:`train` returns: per-run metric histories and (optionally) final weights."""
+
+    configs: list[TrainConfig]
+    eval_epochs: list[np.ndarray]
+    metrics: list[dict[str, np.ndarray]]
+    n_train: list[int]
+    weights: list[tuple[torch.Tensor, torch.Tensor] | None]
+    device: str
+    wall_time: float
+    batches: list[list[int]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.configs)
+
+    def diverged(self, i: int) -> bool:
+        """True when run ``i`` produced a non-finite training loss or weights."""
+        bad = not np.all(np.isfinite(self.metrics[i]["train_loss"]))
+        w = self.weights[i]
+        if w is not None:
+            bad = bad or not (torch.isfinite(w[0]).all() and torch.isfinite(w[1]).all())
+        return bool(bad)
+
+    def frame(self) -> pd.DataFrame:
+        """Tidy frame: one row per (run, epoch), metric columns, then the config fields.
+
+        ``run`` is the config's index in the list given to :func:`train`; ``epoch`` counts
+        optimizer steps (0 = initialisation). Extra columns: ``M``, ``p`` (effective
+        training fraction), ``n_train`` and ``diverged``.
+        """
+        parts = []
+        for i, cfg in enumerate(self.configs):
+            d: dict[str, object] = {"run": i, "epoch": self.eval_epochs[i]}
+            d.update(self.metrics[i])
+            d.update(dataclasses.asdict(cfg))
+            d.update(M=cfg.M, p=cfg.p, n_train=self.n_train[i], diverged=self.diverged(i))
+            parts.append(pd.DataFrame(d))
+        if not parts:
+            return pd.DataFrame(columns=["run", "epoch", *METRICS])
+        return pd.concat(parts, ignore_index=True)
+
+    def final_weights(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(W (2M, K), V (K, M))`` of run ``i`` after the last epoch, on the CPU."""
+        w = self.weights[i]
+        if w is None:
+            raise ValueError("final_weights: weights were not kept (train(..., keep_weights=False))")
+        return w
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``"auto"`` → CUDA when available, else CPU; otherwise ``torch.device(device)``."""
+    if isinstance(device, str) and device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device: {device!r} requested but CUDA is not available; use 'cpu' or 'auto'")
+    return dev
+
+
+def _memory_budget(dev: torch.device) -> int:
+    if dev.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(dev)
+        return int(0.5 * free)
+    return 3 * 2**30
+
+
+def _per_run_bytes(cfg: TrainConfig, itemsize: int) -> tuple[int, int]:
+    """Rough peak bytes per run for a training step and for an evaluation."""
+    M, K, n = cfg.M, cfg.width, cfg.n_train
+    step = itemsize * (5 * n * K + 6 * (2 * M * K + K * M) + 3 * n * M)
+    ev = itemsize * (3 * M * M * K + 2 * n * K + 2 * n * n + K * K + 3 * M * M * M)
+    return step, ev
+
+
+def _plan_batches(configs: Sequence[TrainConfig], dev: torch.device, max_batch: int | None) -> list[list[int]]:
+    groups_: dict[tuple, list[int]] = {}
+    for i, c in enumerate(configs):
+        groups_.setdefault(c.batch_key(), []).append(i)
+    budget = _memory_budget(dev)
+    out: list[list[int]] = []
+    for idx in groups_.values():
+        c0 = configs[idx[0]]
+        step, _ = _per_run_bytes(configs[max(idx, key=lambda j: configs[j].n_train)], _DTYPES[c0.dtype].itemsize)
+        cap = max(1, budget // max(step, 1))
+        if max_batch is not None:
+            cap = min(cap, max_batch)
+        out.extend(idx[s : s + cap] for s in range(0, len(idx), cap))
+    return out
+
+
+class _Batch:
+    """R runs of one batch key, as one tensor program."""
+
+    def __init__(self, cfgs: list[TrainConfig], task: Task, dev: torch.device) -> None:
+        self.cfgs, self.task, self.dev = cfgs, task, dev
+        c0 = cfgs[0]
+        self.R, self.M, self.K = len(cfgs), task.M, c0.width
+        self.dtype = _DTYPES[c0.dtype]
+        self.sigma, self.dsigma = activation(c0.activation)
+        self.loss = c0.loss
+        splits = [split(task, c.p, c.seed) for c in cfgs]
+        self.n_train = [s.n_train for s in splits]
+        n_max = max(self.n_train)
+        R, N = self.R, task.N
+        tr_idx = torch.zeros(R, n_max, dtype=torch.long)
+        tr_mask = torch.zeros(R, n_max, dtype=self.dtype)
+        all_train = torch.zeros(R, N, dtype=torch.bool)
+        for r, s in enumerate(splits):
+            tr_idx[r, : s.n_train] = s.train
+            tr_mask[r, : s.n_train] = 1.0
+            all_train[r, s.train] = True
+        self.tr_idx = tr_idx.to(dev)
+        self.tr_a, self.tr_b, self.tr_y = (t.to(dev)[tr_idx].to(dev) for t in (task.a, task.b, task.y))
+        self.tr_mask = tr_mask.to(dev)
+        self.all_train = all_train.to(dev).to(self.dtype)
+        self.all_test = (~all_train).to(dev).to(self.dtype)
+        self.has_test = bool((~all_train).any(dim=1).all())
+        self.a_all, self.b_all, self.y_all = task.a.to(dev), task.b.to(dev), task.y.to(dev)
+        Ws, Vs = zip(*(init_weights(self.M, self.K, c.seed, c.top_layer_init_multiplier, self.dtype) for c in cfgs))
+        self.W = torch.stack(Ws).to(dev)
+        self.V = torch.stack(Vs).to(dev)
+        lr = torch.tensor([c.lr for c in cfgs], dtype=torch.float64)
+        wd = torch.tensor([c.weight_decay for c in cfgs], dtype=torch.float64)
+        self.opt = BatchedOptimizer(c0.optimizer, [self.W, self.V], lr, wd)
+        off = (torch.arange(R, device=dev) * 2 * self.M)[:, None]
+        self.ia = (self.tr_a + off).reshape(-1)
+        self.ib = (self.tr_b + self.M + off).reshape(-1)
+        self.Y_tr = torch.nn.functional.one_hot(self.tr_y, self.M).to(self.dtype)
+        _, ev = _per_run_bytes(c0, self.dtype.itemsize)
+        self.eval_chunk = max(1, _memory_budget(dev) // max(ev, 1))
+
+    @torch.no_grad()
+    def step(self) -> None:
+        """One full-batch optimizer step with hand-written backward (checked against autograd in tests)."""
+        W, V = self.W, self.V
+        h = preact(W, self.tr_a, self.tr_b)
+        F = self.sigma(h)
+        O = torch.bmm(F, V)
+        _, dO = loss_and_grad(self.loss, O, self.tr_y, self.tr_mask)
+        dV = torch.bmm(F.transpose(1, 2), dO)
+        del F
+        dh = torch.bmm(dO, V.transpose(1, 2)).mul_(self.dsigma(h))
+        del h
+        dW = torch.zeros(self.R * 2 * self.M, self.K, dtype=W.dtype, device=W.device)
+        dh = dh.view(-1, self.K)
+        dW.index_add_(0, self.ia, dh).index_add_(0, self.ib, dh)
+        self.opt.step([dW.view_as(W), dV])
+
+    @torch.no_grad()
+    def evaluate(self, W_prev: torch.Tensor | None, V_prev: torch.Tensor | None) -> torch.Tensor:
+        """All metrics at the current weights, ``(len(METRICS), R)`` on the device."""
+        out = torch.full((len(METRICS), self.R), float("nan"), dtype=self.dtype, device=self.dev)
+        for s0 in range(0, self.R, self.eval_chunk):
+            s = slice(s0, min(self.R, s0 + self.eval_chunk))
+            W, V = self.W[s], self.V[s]
+            Fa = self.sigma(preact_all(W, self.a_all, self.b_all))
+            Oa = torch.bmm(Fa, V)
+            out[0, s] = accuracy(Oa, self.y_all, self.all_train[s])
+            out[2, s] = loss_and_grad(self.loss, Oa, self.y_all, self.all_train[s], need_grad=False)[0]
+            if self.has_test:
+                out[1, s] = accuracy(Oa, self.y_all, self.all_test[s])
+                out[3, s] = loss_and_grad(self.loss, Oa, self.y_all, self.all_test[s], need_grad=False)[0]
+            r, N = Fa.shape[0], Fa.shape[1]
+            rows = (self.tr_idx[s] + (torch.arange(r, device=self.dev) * N)[:, None]).reshape(-1)
+            F = Fa.reshape(r * N, self.K).index_select(0, rows).view(r, -1, self.K)
+            del Fa, Oa
+            mask = self.tr_mask[s]
+            out[4, s] = G_F(F, V, self.Y_tr[s], mask).flatten(1).norm(dim=1)
+            out[5, s] = ftf_offdiag_ratio(F, mask)
+            out[6, s] = fft_offdiag_ratio(F, mask)
+            out[7, s] = fft_dist_ideal(F, mask)
+            if W_prev is not None and V_prev is not None:
+                out[8, s] = cos_dist(W_prev[s], W)
+                out[9, s] = cos_dist(V_prev[s], V)
+        return out
+
+    def run(self, pbar: object | None) -> tuple[np.ndarray, np.ndarray]:
+        c0 = self.cfgs[0]
+        E, k = c0.epochs, c0.eval_every
+        eval_epochs = sorted(set(range(0, E, k)) | {E})
+        is_eval = set(eval_epochs)
+        buf = torch.empty(len(eval_epochs), len(METRICS), self.R, dtype=self.dtype, device=self.dev)
+        sync_every = max(1, min(max(k, E // 50), E))
+        prev: tuple[torch.Tensor, torch.Tensor] | tuple[None, None] = (None, None)
+        j = 0
+        for t in range(E + 1):
+            if t in is_eval:
+                buf[j] = self.evaluate(*prev)
+                j += 1
+            if t == E:
+                break
+            prev = (self.W.clone(), self.V.clone()) if (t + 1) in is_eval else (None, None)
+            self.step()
+            if pbar is not None and ((t + 1) % sync_every == 0 or t + 1 == E):
+                if self.dev.type == "cuda":
+                    torch.cuda.synchronize(self.dev)
+                pbar.update((t + 1) - pbar.n_in_batch)  # type: ignore[attr-defined]
+                pbar.n_in_batch = t + 1  # type: ignore[attr-defined]
+        return np.asarray(eval_epochs), buf.cpu().numpy()
+
+
+def train(
+    configs: TrainConfig | Iterable[TrainConfig],
+    device: str | torch.device = "auto",
+    progress: bool = True,
+    max_batch: int | None = None,
+    keep_weights: bool = True,
+) -> Results:
+    """Train every config; compatible configs share one batched tensor program.
+
+    Parameters
+    ----------
+    configs: one config or a sequence of them; ``run`` ``i`` of the results is ``configs[i]``.
+    device: ``"auto"`` (CUDA when present, else CPU), ``"cpu"``, ``"cuda"``, ...
+    progress: show a progress bar (epochs of the current batch, runs done / total).
+    max_batch: at most this many runs per tensor program (default: as many as fit in memory).
+    keep_weights: keep final ``W, V`` of every run for :meth:`Results.final_weights`.
+    """
+    cfgs = [configs] if isinstance(configs, TrainConfig) else list(configs)
+    for i, c in enumerate(cfgs):
+        if not isinstance(c, TrainConfig):
+            raise TypeError(f"configs[{i}]: expected a TrainConfig, got {type(c).__name__}")
+    if max_batch is not None and (not _is_int(max_batch) or max_batch < 1):
+        raise ValueError(f"max_batch: must be an integer >= 1 or None; got {max_batch!r}")
+    dev = resolve_device(device)
+    plan = _plan_batches(cfgs, dev, max_batch)
+    n = len(cfgs)
+    eval_epochs: list[np.ndarray] = [np.empty(0)] * n
+    metrics: list[dict[str, np.ndarray]] = [{}] * n
+    n_train = [0] * n
+    weights: list[tuple[torch.Tensor, torch.Tensor] | None] = [None] * n
+    tasks: dict[str, Task] = {}
+    pbar = None
+    if progress and plan:
+        from tqdm.auto import tqdm
+
+        pbar = tqdm(total=sum(cfgs[b[0]].epochs for b in plan), unit="epoch", dynamic_ncols=True)
+    t0 = time.perf_counter()
+    done = 0
+    try:
+        for bi, idx in enumerate(plan):
+            bc = [cfgs[i] for i in idx]
+            task = tasks.setdefault(bc[0].group, make_task(bc[0].group))
+            if pbar is not None:
+                pbar.set_description(f"batch {bi + 1}/{len(plan)}: {len(idx)} runs ({done}/{n} done)")
+                pbar.n_in_batch = 0  # type: ignore[attr-defined]
+            batch = _Batch(bc, task, dev)
+            ep, buf = batch.run(pbar)
+            for r, i in enumerate(idx):
+                eval_epochs[i] = ep
+                metrics[i] = {m: buf[:, k, r].astype(np.float64) for k, m in enumerate(METRICS)}
+                n_train[i] = batch.n_train[r]
+                if keep_weights:
+                    weights[i] = (batch.W[r].detach().cpu().clone(), batch.V[r].detach().cpu().clone())
+            done += len(idx)
+            del batch
+    finally:
+        if pbar is not None:
+            pbar.set_description(f"trained {done}/{n} runs")
+            pbar.close()
+    return Results(
+        configs=cfgs,
+        eval_epochs=eval_epochs,
+        metrics=metrics,
+        n_train=n_train,
+        weights=weights,
+        device=str(dev),
+        wall_time=time.perf_counter() - t0,
+        batches=plan,
+    )
