@@ -45,7 +45,8 @@ def _build_parser() -> _Parser:
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     t = sub.add_parser("train", help="train a grid of configs and write the tidy metrics frame as CSV")
     t.add_argument("--group", default="Z71", help="group name, e.g. Z71, Z4xZ7, Z2xZ2xZ9 (default Z71)")
-    t.add_argument("--train-frac", type=float, nargs="+", default=[0.4], help="training fraction(s) p in (0, 1]")
+    t.add_argument("--train-frac", type=float, nargs="+", default=None,
+                   help="training fraction(s) p in (0, 1] (default 0.4)")
     t.add_argument("--critical-delta", type=float, nargs="+", default=None,
                    help="use the critical-ratio rule p = (2.7482 - delta) ln M / M instead of --train-frac")
     t.add_argument("--width", type=int, default=2048, help="hidden width K (default 2048)")
@@ -70,11 +71,16 @@ def _build_parser() -> _Parser:
 def _train(ns: argparse.Namespace) -> int:
     from .train import TrainConfig, train
 
+    if ns.critical_delta is not None and ns.train_frac is not None:
+        sys.stderr.write("li2core train: error: train_frac: give either --train-frac or --critical-delta, not both\n")
+        return 2
     if ns.critical_delta is not None:
         splits = [dict(train_frac=None, critical_delta=d) for d in ns.critical_delta]
     else:
-        splits = [dict(train_frac=f) for f in ns.train_frac]
+        splits = [dict(train_frac=f) for f in (ns.train_frac if ns.train_frac is not None else [0.4])]
     try:
+        if ns.max_batch is not None and ns.max_batch < 1:
+            raise ValueError(f"max_batch: must be an integer >= 1; got {ns.max_batch}")
         configs = [
             TrainConfig(group=ns.group, width=ns.width, activation=ns.activation, loss=ns.loss,
                         optimizer=ns.optimizer, lr=lr, weight_decay=wd, epochs=ns.epochs, seed=seed,

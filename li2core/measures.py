@@ -4,11 +4,24 @@ All are batched over runs (leading axis ``R``) and honour a row mask ``(R, n)``.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Sequence
+
 import torch
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from .losses import sample_center
 
-__all__ = ["ftf_offdiag_ratio", "fft_dist_ideal", "fft_offdiag_ratio", "cos_dist"]
+__all__ = [
+    "ftf_offdiag_ratio",
+    "fft_dist_ideal",
+    "fft_offdiag_ratio",
+    "cos_dist",
+    "first_epoch_reaching",
+    "mean_curve",
+    "peak_epoch",
+]
 
 
 def _offdiag_ratio(G: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
@@ -68,3 +81,34 @@ def cos_dist(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
     a = a / a.norm(dim=-1, keepdim=True)
     b = b / b.norm(dim=-1, keepdim=True)
     return 0.5 * (a - b).pow(2).sum(-1)
+
+
+# --- Frame-level summaries (tidy frames of li2core.Results.frame) -------------------------
+
+
+def first_epoch_reaching(frame: "pd.DataFrame", metric: str, threshold: float, by: Sequence[str] = ("run",)) -> "pd.Series":
+    """Per group of ``by``: the first epoch at which ``metric >= threshold`` (NaN if never).
+
+    With ``by=("run",)`` this is each run's grokking epoch for ``metric="test_acc"``.
+    """
+    import pandas as pd
+
+    def first(d: pd.DataFrame) -> float:
+        hit = d.loc[d[metric] >= threshold, "epoch"]
+        return float(hit.min()) if len(hit) else float("nan")
+
+    return frame.groupby(list(by))[["epoch", metric]].apply(first).rename(f"first_epoch_{metric}>={threshold:g}")
+
+
+def mean_curve(frame: "pd.DataFrame", metric: str, by: Sequence[str] = ()) -> "pd.DataFrame | pd.Series":
+    """Mean of ``metric`` over runs per epoch (and per ``by``), ignoring diverged runs and NaNs."""
+    ok = frame[~frame["diverged"]] if "diverged" in frame else frame
+    return ok.groupby([*by, "epoch"])[metric].mean()
+
+
+def peak_epoch(frame: "pd.DataFrame", metric: str, by: Sequence[str] = (), min_epoch: int = 1) -> "float | pd.Series":
+    """Epoch at which the seed-mean curve of ``metric`` peaks (epochs >= ``min_epoch``)."""
+    curve = mean_curve(frame[frame["epoch"] >= min_epoch], metric, by)
+    if not by:
+        return float(curve.idxmax())
+    return curve.groupby(level=list(range(len(by)))).apply(lambda s: s.droplevel(list(range(len(by)))).idxmax())

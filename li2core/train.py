@@ -224,7 +224,10 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     """``"auto"`` → CUDA when available, else CPU; otherwise ``torch.device(device)``."""
     if isinstance(device, str) and device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device: unknown device {device!r}; use 'auto', 'cpu' or 'cuda'") from None
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device: {device!r} requested but CUDA is not available; use 'cpu' or 'auto'")
     return dev
@@ -287,7 +290,10 @@ class _Batch:
         self.tr_mask = tr_mask.to(dev)
         self.all_train = all_train.to(dev).to(self.dtype)
         self.all_test = (~all_train).to(dev).to(self.dtype)
-        self.has_test = bool((~all_train).any(dim=1).all())
+        # Runs with train_frac = 1 have no test pairs: their test metrics are NaN, but their
+        # batch-mates still need theirs (so test "any run has a test pair", not "every run").
+        self.test_rows = (~all_train).any(dim=1).to(dev)
+        self.has_test = bool(self.test_rows.any())
         self.a_all, self.b_all, self.y_all = task.a.to(dev), task.b.to(dev), task.y.to(dev)
         Ws, Vs = zip(*(init_weights(self.M, self.K, c.seed, c.top_layer_init_multiplier, self.dtype) for c in cfgs))
         self.W = torch.stack(Ws).to(dev)
@@ -332,7 +338,8 @@ class _Batch:
             out[2, s] = loss_and_grad(self.loss, Oa, self.y_all, self.all_train[s], need_grad=False)[0]
             if self.has_test:
                 out[1, s] = accuracy(Oa, self.y_all, self.all_test[s])
-                out[3, s] = loss_and_grad(self.loss, Oa, self.y_all, self.all_test[s], need_grad=False)[0]
+                test_loss = loss_and_grad(self.loss, Oa, self.y_all, self.all_test[s], need_grad=False)[0]
+                out[3, s] = torch.where(self.test_rows[s], test_loss, torch.nan)
             r, N = Fa.shape[0], Fa.shape[1]
             rows = (self.tr_idx[s] + (torch.arange(r, device=self.dev) * N)[:, None]).reshape(-1)
             F = Fa.reshape(r * N, self.K).index_select(0, rows).view(r, -1, self.K)

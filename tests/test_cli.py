@@ -1,0 +1,162 @@
+"""Command line ``python -m li2core train`` (li2core.cli), run as a subprocess."""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from li2core.cli import parse_seeds
+from li2core.tasks import critical_train_frac
+from li2core.train import METRICS, TrainConfig
+
+TINY = ["--group", "Z5", "--width", "4", "--epochs", "2", "--no-progress", "--device", "cpu"]
+
+# (extra arguments, the field or option stderr must name); the tiny base arguments come first, so an argument
+# the CLI fails to reject trains a tiny net instead of the 400-epoch default.
+BAD = {
+    "unknown group": (["--group", "Q5"], "group:"),
+    "bad seeds": (["--seeds", "a-b"], "--seeds"),
+    "reversed seeds": (["--seeds", "5-2"], "--seeds"),
+    "negative lr": (["--lr", "-1"], "lr:"),
+    "unknown activation": (["--activation", "tanh"], "activation:"),
+    "unknown loss": (["--loss", "mse"], "loss:"),
+    "unknown optimizer": (["--optimizer", "muon"], "optimizer:"),
+    "missing out": (None, "--out"),
+    "train-frac 1.5": (["--train-frac", "1.5"], "train_frac:"),
+    "train-frac 0": (["--train-frac", "0"], "train_frac:"),
+    "width 0": (["--width", "0"], "width:"),
+    "epochs not an int": (["--epochs", "x"], "--epochs"),
+    "negative weight decay": (["--weight-decay", "-0.1"], "weight_decay:"),
+    "max-batch 0": (["--max-batch", "0"], "max_batch:"),
+    "unknown device": (["--device", "tpu"], "device:"),
+    "both train-frac and critical-delta": (["--train-frac", "0.5", "--critical-delta", "0"], "train_frac:"),
+    "unknown command": ("NOCMD", "invalid choice"),
+}
+
+
+# The cases run as real subprocesses (each pays a ~2 s CPU torch import, so not all of them): one per
+# error path (config validation, argparse type error, argparse missing argument). Every case also runs
+# in-process through main(), where an uncaught exception would fail the test just as a traceback would.
+SUBPROCESS = ["unknown group", "bad seeds", "negative lr", "unknown activation", "missing out", "train-frac 1.5"]
+
+
+def _argv(extra, out):
+    if extra == "NOCMD":
+        return ["fly"]
+    argv = ["train", *TINY]
+    if extra is not None:
+        argv += [*extra, "--out", str(out)]
+    return argv
+
+
+@pytest.fixture(scope="module")
+def bad_runs(tmp_path_factory, subprocess_env):
+    """Start the bad-argument commands at once (each pays the torch import) and collect them."""
+    d = tmp_path_factory.mktemp("cli_bad")
+    procs = {}
+    for i, key in enumerate(SUBPROCESS):
+        out = d / f"bad{i}.csv"
+        cmd = [sys.executable, "-m", "li2core", *_argv(BAD[key][0], out)]
+        procs[key] = (subprocess.Popen(cmd, cwd=d, env=subprocess_env, text=True,
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE), out)
+    results = {}
+    for key, (p, out) in procs.items():
+        stdout, stderr = p.communicate(timeout=300)
+        results[key] = (p.returncode, stdout, stderr, out)
+    return results
+
+
+def _check_one_line(rc, stdout, stderr, out, word):
+    assert rc == 2, (rc, stderr)
+    assert "Traceback" not in stderr and "Traceback" not in stdout
+    lines = stderr.splitlines()
+    assert len(lines) == 1 and stderr.endswith("\n"), stderr
+    assert "error" in lines[0] and word in lines[0], lines[0]
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("key", SUBPROCESS)
+def test_bad_arguments_exit_2_with_one_line(bad_runs, key):
+    _check_one_line(*bad_runs[key], BAD[key][1])
+
+
+@pytest.mark.parametrize("key", list(BAD))
+def test_bad_arguments_in_process(key, tmp_path, capsys):
+    from li2core.cli import main
+
+    out = tmp_path / "x.csv"
+    try:
+        rc = main(_argv(BAD[key][0], out))
+    except SystemExit as e:  # argparse errors
+        rc = e.code
+    captured = capsys.readouterr()
+    _check_one_line(rc, captured.out, captured.err, out, BAD[key][1])
+
+
+def test_train_writes_the_tidy_csv(tmp_path, subprocess_env):
+    out = tmp_path / "tmp.csv"
+    cmd = [sys.executable, "-m", "li2core", "train", "--group", "Z7", "--width", "16", "--epochs", "5",
+           "--seeds", "0-2", "--out", str(out), "--no-progress", "--device", "cpu"]
+    p = subprocess.run(cmd, cwd=tmp_path, env=subprocess_env, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert "Traceback" not in p.stderr
+    assert "18 rows (3 runs)" in p.stdout
+    df = pd.read_csv(out)
+    assert len(df) == 3 * 6  # 3 runs x epochs 0..5
+    assert list(df.columns[:2]) == ["run", "epoch"]
+    assert list(df.columns[2 : 2 + len(METRICS)]) == list(METRICS)
+    fields = [f.name for f in dataclasses.fields(TrainConfig)]
+    assert set(fields + ["M", "p", "n_train", "diverged"]) <= set(df.columns)
+    for r in range(3):
+        sub = df[df.run == r]
+        assert sub.epoch.tolist() == [0, 1, 2, 3, 4, 5]
+        assert (sub.seed == r).all()
+    assert (df.group == "Z7").all() and (df.width == 16).all() and (df.train_frac == 0.4).all()
+    assert (df.n_train == 49 - math.ceil(0.6 * 49)).all()  # = 19
+    assert df.train_loss.notna().all() and df.test_acc.notna().all()
+    assert df[df.epoch == 0].dW_cos_dist.isna().all() and df[df.epoch > 0].dW_cos_dist.notna().all()
+
+
+def test_train_grid_and_critical_delta(tmp_path, subprocess_env):
+    out = tmp_path / "grid.csv"
+    cmd = [sys.executable, "-m", "li2core", "train", "--group", "Z11", "--width", "8", "--epochs", "4",
+           "--eval-every", "2", "--critical-delta", "0", "0.5", "--lr", "1e-3", "1e-2", "--seeds", "3,5",
+           "--optimizer", "sgd", "--loss", "nll", "--out", str(out), "--no-progress", "--device", "cpu"]
+    p = subprocess.run(cmd, cwd=tmp_path, env=subprocess_env, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    df = pd.read_csv(out)
+    assert df.run.nunique() == 2 * 2 * 2
+    assert len(df) == 8 * 3  # epochs 0, 2, 4
+    assert sorted(df.epoch.unique()) == [0, 2, 4]
+    assert df.train_frac.isna().all()
+    assert set(df.seed) == {3, 5} and set(df.lr) == {1e-3, 1e-2} and set(df.critical_delta) == {0.0, 0.5}
+    for delta in (0.0, 0.5):
+        p_ = critical_train_frac(11, delta)
+        sub = df[df.critical_delta == delta]
+        assert (sub.n_train == 121 - math.ceil((1 - p_) * 121 - 1e-9)).all()
+        assert sub.p.to_numpy() == pytest.approx(p_, rel=1e-12)
+    assert (df.optimizer == "sgd").all() and (df.loss == "nll").all()
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("0-14", list(range(15))),
+    ("0,3,7", [0, 3, 7]),
+    ("5", [5]),
+    ("0-2,9", [0, 1, 2, 9]),
+    (" 1 , 4-5 ", [1, 4, 5]),
+    ("7-7", [7]),
+])
+def test_parse_seeds(text, expected):
+    assert parse_seeds(text) == expected
+
+
+@pytest.mark.parametrize("text", ["a-b", "", "1,,2", "x", "3-1", "-1", "1.5", "0-2-4"])
+def test_parse_seeds_rejects(text):
+    with pytest.raises(argparse.ArgumentTypeError) as ei:
+        parse_seeds(text)
+    assert "seeds" in str(ei.value)

@@ -1,0 +1,158 @@
+"""The two-layer net (li2core.models): row lookup = one-hot matmul, activations, initialisation."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from li2core.models import ACTIVATIONS, activation, forward, init_weights, preact, preact_all
+from li2core.tasks import make_task
+
+# independent definitions of the four activations (paper-li2 §1.3)
+REF_ACT = {
+    "sqr": lambda h: h**2,
+    "relu": lambda h: torch.where(h > 0, h, torch.zeros_like(h)),
+    "silu": lambda h: h / (1.0 + torch.exp(-h)),
+    "relusqr": lambda h: torch.where(h > 0, h, torch.zeros_like(h)) ** 2,
+}
+
+
+def _W(R: int, M: int, K: int, seed: int) -> torch.Tensor:
+    return torch.randn(R, 2 * M, K, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+
+
+@pytest.mark.parametrize("group", ["Z5", "Z2xZ3"])
+def test_onehot_X_rows(group):
+    task = make_task(group)
+    X = task.onehot_X()
+    M = task.M
+    assert X.shape == (M * M, 2 * M)
+    for i in range(task.N):
+        h1, h2 = i // M, i % M
+        expected = torch.zeros(2 * M)
+        expected[h1] = 1.0
+        expected[M + h2] = 1.0
+        assert torch.equal(X[i], expected)
+
+
+@pytest.mark.parametrize("group", ["Z5", "Z7", "Z2xZ3"])
+def test_preact_all_equals_onehot_matmul(group):
+    task = make_task(group)
+    X = task.onehot_X().to(torch.float64)
+    W = _W(3, task.M, 4, seed=0)
+    H = preact_all(W, task.a, task.b)
+    assert H.shape == (3, task.N, 4)
+    for r in range(3):
+        torch.testing.assert_close(H[r], X @ W[r], rtol=1e-14, atol=1e-15)
+
+
+def test_preact_per_run_index_sets_equal_onehot_matmul():
+    task = make_task("Z7")
+    X = task.onehot_X().to(torch.float64)
+    R, n, K = 4, 11, 5
+    W = _W(R, task.M, K, seed=1)
+    g = torch.Generator().manual_seed(2)
+    idx = torch.stack([torch.randperm(task.N, generator=g)[:n] for _ in range(R)])  # (R, n), different per run
+    a, b = task.a[idx], task.b[idx]
+    H = preact(W, a, b)
+    assert H.shape == (R, n, K)
+    for r in range(R):
+        torch.testing.assert_close(H[r], X[idx[r]] @ W[r], rtol=1e-14, atol=1e-15)
+    # shared pairs through preact equal preact_all
+    torch.testing.assert_close(preact(W, task.a.expand(R, -1), task.b.expand(R, -1)), preact_all(W, task.a, task.b))
+
+
+@pytest.mark.parametrize("act", ACTIVATIONS)
+def test_forward_equals_sigma_XW_V(act):
+    task = make_task("Z5")
+    X = task.onehot_X().to(torch.float64)
+    W = _W(2, task.M, 6, seed=3)
+    V = torch.randn(2, 6, task.M, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
+    O = forward(W, V, task.a, task.b, act)
+    for r in range(2):
+        torch.testing.assert_close(O[r], REF_ACT[act](X @ W[r]) @ V[r], rtol=1e-12, atol=1e-14)
+    # unbatched W (2M, K) gives the unbatched output
+    torch.testing.assert_close(forward(W[0], V[0], task.a, task.b, act), O[0])
+
+
+@pytest.mark.parametrize("act", ACTIVATIONS)
+def test_activation_and_derivative_match_autograd(act):
+    sigma, dsigma = activation(act)
+    h = torch.linspace(-4.0, 4.0, 81, dtype=torch.float64)
+    h = h[h.abs() > 1e-9]  # ReLU is not differentiable at 0
+    h = torch.cat([h, torch.randn(50, generator=torch.Generator().manual_seed(5), dtype=torch.float64) * 3])
+    torch.testing.assert_close(sigma(h), REF_ACT[act](h), rtol=1e-13, atol=1e-15)
+    hr = h.clone().requires_grad_(True)
+    REF_ACT[act](hr).sum().backward()
+    torch.testing.assert_close(dsigma(h), hr.grad, rtol=1e-12, atol=1e-14)
+    # and against central finite differences
+    eps = 1e-6
+    fd = (REF_ACT[act](h + eps) - REF_ACT[act](h - eps)) / (2 * eps)
+    torch.testing.assert_close(dsigma(h), fd, rtol=1e-6, atol=1e-7)
+
+
+def test_unknown_activation_raises():
+    with pytest.raises(ValueError) as ei:
+        activation("tanh")
+    msg = str(ei.value)
+    assert msg.startswith("activation")
+    for a in ACTIVATIONS:
+        assert a in msg
+
+
+@pytest.mark.parametrize("M,K", [(5, 7), (13, 3)])
+def test_init_shapes_bounds_and_dtype(M, K):
+    W, V = init_weights(M, K, seed=0)
+    assert W.shape == (2 * M, K) and V.shape == (K, M)
+    assert W.dtype == torch.float32 and V.dtype == torch.float32
+    assert W.abs().max().item() <= 1 / math.sqrt(2 * M) + 1e-7
+    assert V.abs().max().item() <= 1 / math.sqrt(K) + 1e-7
+    W64, V64 = init_weights(M, K, seed=0, dtype=torch.float64)
+    assert W64.dtype == torch.float64
+    assert W64.abs().max().item() <= 1 / math.sqrt(2 * M)
+    assert V64.abs().max().item() <= 1 / math.sqrt(K)
+    # float32 is the rounded float64 draw
+    torch.testing.assert_close(W64.to(torch.float32), W, rtol=0, atol=0)
+
+
+def test_init_seeds():
+    W1, V1 = init_weights(7, 9, seed=3, dtype=torch.float64)
+    W2, V2 = init_weights(7, 9, seed=3, dtype=torch.float64)
+    W3, V3 = init_weights(7, 9, seed=4, dtype=torch.float64)
+    assert torch.equal(W1, W2) and torch.equal(V1, V2)
+    assert not torch.equal(W1, W3) and not torch.equal(V1, V3)
+    assert (W1 - W3).abs().max().item() > 1e-3
+
+
+def test_init_does_not_depend_on_global_rng():
+    torch.manual_seed(0)
+    W1, V1 = init_weights(5, 4, seed=1)
+    torch.manual_seed(123)
+    torch.rand(10)
+    W2, V2 = init_weights(5, 4, seed=1)
+    assert torch.equal(W1, W2) and torch.equal(V1, V2)
+
+
+def test_top_layer_multiplier():
+    W1, V1 = init_weights(5, 6, seed=2, dtype=torch.float64)
+    W0, V0 = init_weights(5, 6, seed=2, top_layer_init_multiplier=0.0, dtype=torch.float64)
+    Wh, Vh = init_weights(5, 6, seed=2, top_layer_init_multiplier=0.5, dtype=torch.float64)
+    assert torch.all(V0 == 0)
+    assert torch.equal(W0, W1) and torch.equal(Wh, W1)  # the multiplier touches V only
+    torch.testing.assert_close(Vh, 0.5 * V1, rtol=1e-15, atol=0)
+
+
+def test_init_is_uniform_with_the_right_variance():
+    M, K = 200, 600  # 240k entries in W, 120k in V
+    W, V = init_weights(M, K, seed=7, dtype=torch.float64)
+    bw, bv = 1 / math.sqrt(2 * M), 1 / math.sqrt(K)
+    assert W.var().item() == pytest.approx(bw**2 / 3, rel=0.02)
+    assert V.var().item() == pytest.approx(bv**2 / 3, rel=0.02)
+    assert abs(W.mean().item()) < 0.01 * bw
+    assert abs(V.mean().item()) < 0.01 * bv
+    # uniform, not e.g. normal: about 10% of the mass in each tenth of [-b, b]
+    hist = torch.histc(W / bw, bins=10, min=-1.0, max=1.0) / W.numel()
+    assert torch.all((hist - 0.1).abs() < 0.005)
+    # and close to the extremes of the support
+    assert W.abs().max().item() > 0.999 * bw
