@@ -59,6 +59,8 @@ out_dir = "_output/fig3_grokking"  # figures and their CSV data go here
 profile = "custom"
 
 # %%
+FIGURES = ["fig3_dynamics", "fig3_two_stage"]  # declared outputs: <out_dir>/<name>.png and <name>.csv (checked by CI)
+
 import time
 
 import matplotlib.pyplot as plt

@@ -1,0 +1,263 @@
+#!/usr/bin/env python
+"""Training throughput: li2core.train versus a faithful re-implementation of the author's loop.
+
+Both sides run in this one process, on the same device, on R seeds of one configuration
+(DESIGN "Performance model"). The baseline follows the author's ``modular_addition_simple2.py``
+(paper-li2 §4.2-4.4), one configuration per loop, seeds one after another:
+
+* ``torch.manual_seed(seed)``; ``nn.Linear(2M, K, bias=False)`` -> activation -> ``nn.Linear(K, M, bias=False)``;
+* inputs: the materialised one-hot concatenation ``(n, 2M)`` float tensor (a matmul, not a gather);
+* the author's "mse" loss: outputs centred over the classes, per sample
+  ``||o_c||^2 - 2 o_c[y] + 1 - 1/M = ||o_c - (e_y - 1/M)||^2``, mean over samples, no 1/2;
+* ``torch.optim.Adam(model.parameters(), lr, weight_decay=wd)`` (coupled L2), full batch;
+* every epoch, *before* the step: train and test accuracy and loss under ``torch.no_grad()``,
+  each pulled to the host with ``.item()``; then ``zero_grad`` / ``backward`` / ``step``.
+
+The baseline uses ``li2core.tasks.make_task`` / ``split`` for its indices, so both sides train
+on the same pairs. li2core evaluates every ``--eval-every`` epochs but computes more metrics
+(G_F, and Gram-matrix ratios that form n x n and K x K matrices per run).
+
+Prints runs*epochs/s of both sides; the last line is ``speedup: X.XX`` (li2core / baseline).
+
+    python benchmarks/bench_train.py --preset cpu      # R 8,  M 41, K 512   (target >= 3x)
+    python benchmarks/bench_train.py --preset gpu      # R 64, M 71, K 2048  (target >= 50x)
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import sys
+import time
+
+import torch
+from torch import nn
+
+try:
+    import li2core
+except ImportError:  # run as a script from a checkout without `pip install -e .`
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    import li2core
+from li2core import TrainConfig
+from li2core.tasks import make_task, split
+
+PRESETS = {
+    # runs, M, width, epochs, baseline runs (None = all R)
+    "cpu": dict(runs=8, M=41, width=512, epochs=150, baseline_runs=None),
+    "gpu": dict(runs=64, M=71, width=2048, epochs=1000, baseline_runs=8),
+}
+WARMUP_EPOCHS = 3
+
+
+# ----------------------------------------------------------------------------------------------
+# Baseline: the author's loop, one configuration at a time.
+# ----------------------------------------------------------------------------------------------
+class _Sqr(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.pow(2)
+
+
+_ACTS = {"sqr": _Sqr, "relu": nn.ReLU, "silu": nn.SiLU}
+
+
+class AuthorMLP(nn.Module):
+    """``V(sigma(W x))`` with ``W = nn.Linear(2M, K)``, ``V = nn.Linear(K, M)``, no biases (paper-li2 §4.2)."""
+
+    def __init__(self, M: int, K: int, act: str = "sqr") -> None:
+        super().__init__()
+        self.W = nn.Linear(2 * M, K, bias=False)
+        self.act = _ACTS[act]()
+        self.V = nn.Linear(K, M, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.V(self.act(self.W(x)))
+
+
+def author_mse(o: torch.Tensor, y: torch.Tensor, M: int) -> torch.Tensor:
+    """The author's "mse" loss (paper-li2 §4.3): class-centred outputs, mean over samples, no 1/2."""
+    oc = o - o.mean(dim=1, keepdim=True)
+    per = oc.pow(2).sum(dim=1) - 2.0 * oc.gather(1, y[:, None]).squeeze(1) + 1.0 - 1.0 / M
+    return per.mean()
+
+
+def _onehot_inputs(a: torch.Tensor, b: torch.Tensor, M: int, dev: torch.device) -> torch.Tensor:
+    X = torch.zeros(a.numel(), 2 * M, device=dev)
+    rows = torch.arange(a.numel(), device=dev)
+    X[rows, a.to(dev)] = 1.0
+    X[rows, M + b.to(dev)] = 1.0
+    return X
+
+
+def baseline_run(
+    group: str, p: float, K: int, epochs: int, seed: int, lr: float, wd: float, dev: torch.device, act: str = "sqr"
+) -> dict[str, float]:
+    """Train one seed the author's way; returns the metrics after the last step."""
+    task = make_task(group)
+    M = task.M
+    sp = split(task, p, seed)
+    X_tr = _onehot_inputs(task.a[sp.train], task.b[sp.train], M, dev)
+    X_te = _onehot_inputs(task.a[sp.test], task.b[sp.test], M, dev)
+    y_tr, y_te = task.y[sp.train].to(dev), task.y[sp.test].to(dev)
+    torch.manual_seed(seed)
+    model = AuthorMLP(M, K, act).to(dev)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=wd)
+
+    def evaluate() -> dict[str, float]:
+        with torch.no_grad():
+            o_tr = model(X_tr)
+            o_te = model(X_te)
+            return {
+                "train_acc": (o_tr.argmax(dim=1) == y_tr).float().mean().item(),
+                "train_loss": author_mse(o_tr, y_tr, M).item(),
+                "test_acc": (o_te.argmax(dim=1) == y_te).float().mean().item(),
+                "test_loss": author_mse(o_te, y_te, M).item(),
+            }
+
+    stats = []
+    for _ in range(epochs):
+        stats.append(evaluate())  # before the step, as the author does
+        opt.zero_grad()
+        loss = author_mse(model(X_tr), y_tr, M)
+        loss.backward()
+        opt.step()
+    return evaluate()  # after the last step
+
+
+# ----------------------------------------------------------------------------------------------
+# Driver
+# ----------------------------------------------------------------------------------------------
+def _sync(dev: torch.device) -> None:
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+
+
+def _configs(a: argparse.Namespace, epochs: int) -> list[TrainConfig]:
+    return [
+        TrainConfig(
+            group=f"Z{a.M}",
+            train_frac=a.train_frac,
+            width=a.width,
+            epochs=epochs,
+            seed=s,
+            lr=a.lr,
+            weight_decay=a.weight_decay,
+            eval_every=a.eval_every,
+        )
+        for s in range(a.runs)
+    ]
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--preset", choices=["auto", "cpu", "gpu"], default="auto",
+                    help="default sizes: cpu = R 8, M 41, K 512; gpu = R 64, M 71, K 2048; auto = by device")
+    ap.add_argument("--device", default="auto", help="auto | cpu | cuda (auto: cuda if available)")
+    ap.add_argument("--runs", type=int, help="R, seeds 0..R-1")
+    ap.add_argument("--M", type=int, help="group order (the group is Z_M)")
+    ap.add_argument("--width", type=int, help="hidden width K")
+    ap.add_argument("--epochs", type=int, help="optimizer steps per run")
+    ap.add_argument("--train-frac", type=float, default=0.4)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--weight-decay", type=float, default=2e-4)
+    ap.add_argument("--eval-every", type=int, default=10, help="li2core's evaluation interval")
+    ap.add_argument("--baseline-runs", type=int,
+                    help="time the baseline on only this many seeds and extrapolate runs*epochs/s")
+    ap.add_argument("--repeats", type=int, default=1,
+                    help="time both sides this many times, alternating, and keep the fastest of each")
+    ap.add_argument("--threads", type=int, help="torch.set_num_threads (default: torch's choice)")
+    a = ap.parse_args(argv)
+    if a.device == "auto":
+        a.device = "cuda" if torch.cuda.is_available() else "cpu"
+    if a.preset == "auto":
+        a.preset = "gpu" if a.device.startswith("cuda") else "cpu"
+    for k, v in PRESETS[a.preset].items():
+        if getattr(a, k) is None:
+            setattr(a, k, v)
+    if a.baseline_runs is None or a.baseline_runs > a.runs:
+        a.baseline_runs = a.runs
+    for k in ("runs", "M", "width", "epochs", "eval_every", "baseline_runs", "repeats"):
+        if getattr(a, k) < 1:
+            ap.error(f"--{k.replace('_', '-')} must be >= 1")
+    return a
+
+
+def main(argv: list[str] | None = None) -> float:
+    a = _parse(argv)
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    dev = li2core.resolve_device(a.device)
+    R, B, E = a.runs, a.baseline_runs, a.epochs
+    group = f"Z{a.M}"
+    n_train = _configs(a, 1)[0].n_train
+
+    print(f"torch {torch.__version__}, python {platform.python_version()}, li2core {li2core.__version__}")
+    dev_name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor() or platform.machine()
+    print(f"device: {dev} ({dev_name}), torch threads: {torch.get_num_threads()}, cpu count: {os.cpu_count()}")
+    print(
+        f"config: preset={a.preset} group={group} M={a.M} K={a.width} train_frac={a.train_frac} "
+        f"n_train={n_train} n_test={a.M * a.M - n_train} epochs={E} runs R={R} lr={a.lr} wd={a.weight_decay} "
+        f"activation=sqr loss=mse_class optimizer=adam"
+    )
+    print(
+        f"baseline: author-style loop, one seed at a time, train+test acc/loss with .item() every epoch; "
+        f"timed on {B} of {R} seeds" + (" (runs*epochs/s extrapolated to R)" if B < R else "")
+    )
+    print(f"li2core : {R} runs batched, eval_every={a.eval_every} (10 metrics incl. n x n and K x K Grams)")
+
+    # Warm-up: a few epochs of each (allocator, kernels, lazy init).
+    baseline_run(group, a.train_frac, a.width, WARMUP_EPOCHS, 0, a.lr, a.weight_decay, dev)
+    li2core.train(_configs(a, WARMUP_EPOCHS), device=dev, progress=False)
+    _sync(dev)
+
+    # Timed runs; with --repeats > 1 the sides alternate and the fastest repeat of each counts
+    # (robust to other load on a shared machine). CPU seconds of this process are shown as well.
+    t_base = t_li2 = c_base = c_li2 = math.inf
+    for _ in range(a.repeats):
+        _sync(dev)
+        t0, c0 = time.perf_counter(), time.process_time()
+        base_final = [baseline_run(group, a.train_frac, a.width, E, s, a.lr, a.weight_decay, dev) for s in range(B)]
+        _sync(dev)
+        t_base, c_base = min(t_base, time.perf_counter() - t0), min(c_base, time.process_time() - c0)
+
+        _sync(dev)
+        t0, c0 = time.perf_counter(), time.process_time()
+        res = li2core.train(_configs(a, E), device=dev, progress=False)
+        _sync(dev)
+        t_li2, c_li2 = min(t_li2, time.perf_counter() - t0), min(c_li2, time.process_time() - c0)
+    rate_base = B * E / t_base
+    rate_li2 = R * E / t_li2
+
+    rep = f"fastest of {a.repeats} repeats, " if a.repeats > 1 else ""
+    print(
+        f"baseline wall: {rep}{t_base:8.2f} s for {B} runs x {E} epochs"
+        + (f" (~{t_base * R / B:.1f} s for all {R} runs, extrapolated)" if B < R else "")
+    )
+    print(f"li2core  wall: {rep}{t_li2:8.2f} s for {R} runs x {E} epochs (Results.wall_time {res.wall_time:.2f} s, "
+          f"{len(res.batches)} batch(es))")
+    print(f"baseline: {rate_base:10.1f} runs*epochs/s   (CPU time of this process: {c_base:.2f} s)")
+    print(f"li2core : {rate_li2:10.1f} runs*epochs/s   (CPU time of this process: {c_li2:.2f} s)")
+    if dev.type == "cpu":
+        print(f"speedup by process CPU time (less sensitive to other load): {(R / c_li2) / (B / c_base):.2f}")
+
+    # Sanity: final test accuracy on the same seeds (different init RNG draws, so not equal).
+    fr = res.frame()
+    last = fr[fr.epoch == E].sort_values("run")
+    li2_te = last.test_acc.to_numpy()
+    li2_tr = last.train_acc.to_numpy()
+    b_te = [d["test_acc"] for d in base_final]
+    b_tr = [d["train_acc"] for d in base_final]
+    mean = lambda xs: float(sum(xs) / len(xs)) if len(xs) else math.nan  # noqa: E731
+    print(
+        f"sanity (final, seeds 0..{B - 1}): baseline train_acc {mean(b_tr):.3f} test_acc {mean(b_te):.3f} | "
+        f"li2core train_acc {mean(li2_tr[:B]):.3f} test_acc {mean(li2_te[:B]):.3f}"
+        + (f" (all {R}: test_acc {mean(li2_te):.3f})" if B < R else "")
+        + "  [different init draws: means should be close, not equal]"
+    )
+    speedup = rate_li2 / rate_base
+    print(f"speedup: {speedup:.2f}")
+    return speedup
+
+
+if __name__ == "__main__":
+    main()

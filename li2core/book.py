@@ -1,0 +1,725 @@
+"""Build driver for the li2-book: execute the notebooks with papermill, then build the HTML with Jupyter Book 1.
+
+Usage::
+
+    python -m li2core.book [--profile ci|paper|PATH.yml] [--only NAME ...] [--no-html] [--offline-math]
+
+Steps
+
+1. Discover the notebooks: every ``notebooks/<name>.py`` (jupytext ``py:percent`` source) is one chapter.
+2. Load the profile ``book/profiles/<profile>.yml``: a mapping ``notebook name -> {parameter: value}``. A missing
+   (or empty) section means "the notebook's own defaults". Sections must name existing notebooks and
+   parameters must be declared in the notebook's ``parameters`` cell; anything else is an error (typos in a
+   profile must not silently fall back to defaults).
+3. For each notebook: convert it to ``.ipynb`` with jupytext, execute it with papermill in a kernel running
+   *this* interpreter (``sys.executable``), with the working directory at the repository root and the
+   parameters ``profile section + out_dir=<abs path of book/figures/<name>> + profile=<profile name>``.
+   The executed notebook is written to ``book/_executed/<name>.ipynb``. The figure folder is emptied first,
+   so whatever is in it afterwards was rebuilt by this run. If a cell fails (e.g. the checks cell), the build
+   stops with a non-zero exit naming the notebook and the failing cell's error; the partial notebook is kept
+   as ``book/_executed/<name>.failed.ipynb`` and no HTML is built.
+4. Unless ``--no-html``: make MathJax local (``npm pack mathjax@3`` -> ``book/_static/mathjax/``, cached), run
+   ``jupyter-book build`` at the repository root and print the absolute path of ``_build/html/index.html`` as
+   the last line.
+
+This module imports nothing else from :mod:`li2core` and imports papermill / jupytext / nbformat lazily, so it
+runs standalone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import contextlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "BookError",
+    "NotebookFailed",
+    "INJECTED_PARAMETERS",
+    "find_root",
+    "discover_notebooks",
+    "load_profile",
+    "notebook_parameters",
+    "execute_notebook",
+    "ensure_mathjax",
+    "build_html",
+    "build",
+    "main",
+]
+
+#: Parameters the driver always injects into every notebook (notebooks should declare both in their
+#: ``parameters`` cell): ``out_dir`` (str, absolute path of the notebook's figure folder) and ``profile``
+#: (str, the profile name, e.g. ``"ci"`` or ``"paper"``).
+INJECTED_PARAMETERS: tuple[str, ...] = ("out_dir", "profile")
+
+#: Where things live, relative to the repository root.
+NOTEBOOKS_DIR = Path("notebooks")
+PROFILES_DIR = Path("book/profiles")
+BOOK_DIR = Path("book")
+EXECUTED_SUBDIR = "_executed"
+FIGURES_SUBDIR = "figures"
+MATHJAX_DIR = Path("book/_static/mathjax")
+MATHJAX_ENTRY = "tex-chtml.js"  # must match `sphinx.config.mathjax_path` in _config.yml
+MATHJAX_NPM_SPEC = "mathjax@3"
+HTML_INDEX = Path("_build/html/index.html")
+
+#: Kernel used when the standard ``python3`` kernelspec does not resolve to this interpreter.
+PRIVATE_KERNEL_NAME = "li2-book-python3"
+STANDARD_KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+class BookError(RuntimeError):
+    """A build step failed; the message says which step and why."""
+
+
+class NotebookFailed(BookError):
+    """A notebook raised while being executed (a failed check, or any other error)."""
+
+    def __init__(self, name: str, message: str, partial: Path | None = None) -> None:
+        super().__init__(message)
+        self.name = name
+        self.partial = partial
+
+
+def _log(msg: str) -> None:
+    print(f"[book] {msg}", flush=True)
+
+
+def _warn(msg: str) -> None:
+    print(f"[book] WARNING: {msg}", file=sys.stderr, flush=True)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Repository layout
+# ----------------------------------------------------------------------------------------------------------
+def _is_root(path: Path) -> bool:
+    return (path / "_toc.yml").is_file() and (path / NOTEBOOKS_DIR).is_dir()
+
+
+def find_root(start: Path | None = None) -> Path:
+    """Return the repository root (the folder holding ``_toc.yml`` and ``notebooks/``).
+
+    Order: ``$LI2_BOOK_ROOT``; ``start`` (default: the current directory) and its parents; the folder above
+    this package (editable installs).
+    """
+    env = os.environ.get("LI2_BOOK_ROOT")
+    if env:
+        root = Path(env).resolve()
+        if not _is_root(root):
+            raise BookError(f"LI2_BOOK_ROOT={env} does not hold _toc.yml and notebooks/")
+        return root
+    here = (start or Path.cwd()).resolve()
+    for cand in (here, *here.parents):
+        if _is_root(cand):
+            return cand
+    pkg_parent = Path(__file__).resolve().parents[1]
+    if _is_root(pkg_parent):
+        return pkg_parent
+    raise BookError(f"cannot find the book root (_toc.yml + notebooks/) from {here}; run from the repository")
+
+
+def discover_notebooks(root: Path | None = None) -> dict[str, Path]:
+    """Map notebook name -> jupytext source path, for every ``notebooks/*.py`` (sorted by name)."""
+    root = root or find_root()
+    return {p.stem: p for p in sorted((root / NOTEBOOKS_DIR).glob("*.py")) if not p.name.startswith("_")}
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Profiles
+# ----------------------------------------------------------------------------------------------------------
+def _yaml_loader() -> type:
+    """A SafeLoader that reads floats the YAML 1.2 way, so ``2e-4`` is a float (PyYAML alone reads a string)."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    float_re = re.compile(
+        r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+            |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+            |[-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+            |[-+]?\.(?:inf|Inf|INF)
+            |\.(?:nan|NaN|NAN))$""",
+        re.X,
+    )
+    # Replace the float resolver (keep the others: int, bool, null, ...).
+    Loader.yaml_implicit_resolvers = {
+        k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:float"]
+        for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    Loader.add_implicit_resolver("tag:yaml.org,2002:float", float_re, list("-+0123456789."))
+    return Loader
+
+
+def _profile_path(profile: str | Path, root: Path) -> tuple[str, Path]:
+    p = Path(profile)
+    if p.suffix in {".yml", ".yaml"}:
+        path = p if p.is_absolute() else (Path.cwd() / p)
+        return p.stem, path.resolve()
+    return str(profile), root / PROFILES_DIR / f"{profile}.yml"
+
+
+def load_profile(
+    profile: str | Path = "ci", root: Path | None = None, notebooks: Iterable[str] | None = None
+) -> tuple[str, dict[str, dict[str, Any]]]:
+    """Load a profile; return ``(profile name, {notebook: parameters})``.
+
+    ``profile`` is a name (``ci`` -> ``book/profiles/ci.yml``) or a path to a ``.yml`` file. Sections for
+    notebooks that do not exist, non-mapping sections and the reserved parameters ``out_dir``/``profile`` are
+    errors. A missing or empty section means the notebook's defaults.
+    """
+    import yaml
+
+    root = root or find_root()
+    name, path = _profile_path(profile, root)
+    if not path.is_file():
+        avail = sorted(p.stem for p in (root / PROFILES_DIR).glob("*.yml"))
+        raise BookError(f"profile '{profile}' not found ({path}); available: {', '.join(avail) or 'none'}")
+    try:
+        data = yaml.load(path.read_text(encoding="utf8"), Loader=_yaml_loader()) or {}
+    except yaml.YAMLError as exc:
+        raise BookError(f"profile {path} is not valid YAML: {exc}") from exc
+    if not isinstance(data, Mapping):
+        raise BookError(f"profile {path} must be a mapping 'notebook name -> parameters', got {type(data).__name__}")
+    known = set(notebooks) if notebooks is not None else set(discover_notebooks(root))
+    sections: dict[str, dict[str, Any]] = {}
+    for nb_name, section in data.items():
+        if nb_name not in known:
+            raise BookError(
+                f"profile {path.name}: section '{nb_name}' matches no notebook in notebooks/ "
+                f"(notebooks: {', '.join(sorted(known)) or 'none'})"
+            )
+        section = section or {}
+        if not isinstance(section, Mapping):
+            raise BookError(f"profile {path.name}: section '{nb_name}' must be a mapping of parameters")
+        reserved = sorted(set(section) & set(INJECTED_PARAMETERS))
+        if reserved:
+            raise BookError(f"profile {path.name}: section '{nb_name}' sets {reserved}, which the driver injects")
+        sections[str(nb_name)] = dict(section)
+    return name, sections
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Kernel and environment
+# ----------------------------------------------------------------------------------------------------------
+_private_kernel_dir: Path | None = None
+
+
+def _ensure_kernel() -> tuple[str, bool]:
+    """Return ``(kernel name, is_private)`` for a kernel that runs ``sys.executable``.
+
+    jupyter_client launches the standard ``python3`` kernelspec with ``sys.executable`` when its command is a
+    bare ``python``/``python3`` (the spec ipykernel installs in a venv). If ``python3`` resolves to another
+    interpreter (e.g. a user-level kernelspec), a private kernelspec pointing at ``sys.executable`` is
+    registered in a temporary ``JUPYTER_PATH`` entry for this process.
+    """
+    global _private_kernel_dir
+    import importlib.util
+
+    if importlib.util.find_spec("ipykernel") is None:
+        raise BookError(f"ipykernel is not installed for {sys.executable}; run `make setup`")
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    bare = {"python", f"python{sys.version_info[0]}", "python{}.{}".format(*sys.version_info[:2])}
+    try:
+        argv0 = KernelSpecManager().get_kernel_spec("python3").argv[0]
+    except NoSuchKernel:
+        argv0 = None
+    if argv0 is not None and (argv0 in bare or os.path.abspath(argv0) == os.path.abspath(sys.executable)):
+        return "python3", False
+
+    if _private_kernel_dir is None:
+        base = Path(tempfile.mkdtemp(prefix="li2-book-jupyter-"))
+        atexit.register(shutil.rmtree, base, True)
+        kdir = base / "kernels" / PRIVATE_KERNEL_NAME
+        kdir.mkdir(parents=True)
+        spec = {
+            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "display_name": "Python 3 (li2-book)",
+            "language": "python",
+        }
+        (kdir / "kernel.json").write_text(json.dumps(spec, indent=1), encoding="utf8")
+        os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(base), os.environ.get("JUPYTER_PATH")]))
+        _private_kernel_dir = base
+        _log(f"kernelspec 'python3' runs {argv0!r}, not {sys.executable}; using a private kernelspec")
+    return PRIVATE_KERNEL_NAME, True
+
+
+@contextlib.contextmanager
+def _kernel_env(root: Path) -> Iterator[None]:
+    """Environment of the kernels started inside this block.
+
+    * the repository root goes first on ``PYTHONPATH``, so ``import li2core`` works even when not installed;
+    * ``MPLBACKEND`` is the inline backend, so figures are embedded in the executed notebook even if the
+      caller exported e.g. ``MPLBACKEND=Agg`` (which the kernel would otherwise honour).
+    """
+    saved = {k: os.environ.get(k) for k in ("PYTHONPATH", "MPLBACKEND")}
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), saved["PYTHONPATH"]]))
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Notebook execution
+# ----------------------------------------------------------------------------------------------------------
+def _declared_parameters(nb_path: Path) -> dict[str, Any] | None:
+    """Parameters declared in the notebook's ``parameters`` cell, or ``None`` if there is no such cell."""
+    import papermill
+
+    nb = json.loads(nb_path.read_text(encoding="utf8"))
+    if not any("parameters" in c.get("metadata", {}).get("tags", []) for c in nb.get("cells", [])):
+        return None
+    return papermill.inspect_notebook(str(nb_path))
+
+
+def notebook_parameters(
+    name: str, profile: str | Path = "ci", out_dir: Path | str | None = None, root: Path | None = None
+) -> dict[str, Any]:
+    """The parameters the driver passes to notebook ``name``: profile section + ``out_dir`` + ``profile``."""
+    root = root or find_root()
+    prof_name, sections = load_profile(profile, root)
+    params = dict(sections.get(name, {}))
+    params["out_dir"] = str(Path(out_dir).resolve()) if out_dir else str(root / BOOK_DIR / FIGURES_SUBDIR / name)
+    params["profile"] = prof_name
+    return params
+
+
+def _format_failure(name: str, exc: BaseException, partial: Path | None) -> str:
+    """A readable message for a failed notebook (papermill's error without ANSI codes, trimmed)."""
+    lines = [f"notebook '{name}' failed"]
+    ename = getattr(exc, "ename", None)
+    if ename is not None:  # papermill.PapermillExecutionError
+        cell = getattr(exc, "exec_count", None)
+        lines[0] += f" in cell In[{cell}] (cell index {getattr(exc, 'cell_index', '?')})"
+        lines.append(f"  {ename}: {_ANSI.sub('', str(getattr(exc, 'evalue', '')))}")
+        src = str(getattr(exc, "source", "")).strip().splitlines()
+        if src:
+            shown = src[-12:]
+            lines.append("  --- failing cell (last lines) ---")
+            lines += [f"  | {s}" for s in shown]
+        tb = _ANSI.sub("", "\n".join(getattr(exc, "traceback", []) or [])).strip().splitlines()
+        if tb:
+            lines.append("  --- traceback (last lines) ---")
+            lines += [f"  {t}" for t in tb[-20:]]
+    else:
+        lines[0] += f": {type(exc).__name__}: {_ANSI.sub('', str(exc))}"
+    if partial is not None:
+        lines.append(f"  partially executed notebook: {partial}")
+    return "\n".join(lines)
+
+
+def execute_notebook(
+    name: str,
+    profile: str | Path = "ci",
+    out_root: Path | None = None,
+    *,
+    root: Path | None = None,
+    log_output: bool = False,
+    progress_bar: bool | None = None,
+) -> Path:
+    """Execute ``notebooks/<name>.py`` with papermill; return the path of the executed ``.ipynb``.
+
+    Parameters
+    ----------
+    name:
+        Notebook name (the file stem in ``notebooks/``).
+    profile:
+        Profile name (``book/profiles/<profile>.yml``) or path to a profile ``.yml``.
+    out_root:
+        Where outputs go: the executed notebook to ``<out_root>/_executed/<name>.ipynb`` and the figures to
+        ``<out_root>/figures/<name>/`` (the notebook's ``out_dir``). Default: ``<root>/book``. Tests pass a
+        temporary folder.
+    root:
+        Repository root (default: :func:`find_root`). The notebook runs with this as working directory.
+    log_output:
+        Stream the cells' output to the console while executing.
+    progress_bar:
+        Show papermill's progress bar (default: only when stderr is a terminal).
+
+    Raises
+    ------
+    NotebookFailed
+        If a cell raises; the message names the notebook, the cell and the error.
+    BookError
+        For an unknown notebook, a bad profile, or parameters the notebook does not declare.
+    """
+    import jupytext
+    import nbformat
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    root = (root or find_root()).resolve()
+    notebooks = discover_notebooks(root)
+    if name not in notebooks:
+        raise BookError(f"no notebook '{name}' in {root / NOTEBOOKS_DIR} (have: {', '.join(notebooks) or 'none'})")
+    prof_name, sections = load_profile(profile, root, notebooks)
+
+    out_root = Path(out_root).resolve() if out_root is not None else root / BOOK_DIR
+    executed = out_root / EXECUTED_SUBDIR / f"{name}.ipynb"
+    failed = executed.with_suffix(".failed.ipynb")
+    fig_dir = out_root / FIGURES_SUBDIR / name
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    for stale in (executed, failed):
+        stale.unlink(missing_ok=True)
+    shutil.rmtree(fig_dir, ignore_errors=True)  # whatever is there afterwards was rebuilt by this run
+    fig_dir.mkdir(parents=True)
+
+    params = dict(sections.get(name, {}))
+    params["out_dir"] = str(fig_dir)
+    params["profile"] = prof_name
+
+    kernel, private = _ensure_kernel()
+    nb = jupytext.read(notebooks[name])
+    nb.metadata["kernelspec"] = dict(STANDARD_KERNELSPEC, name=kernel)
+    nb.metadata.pop("jupytext", None)
+
+    if progress_bar is None:
+        progress_bar = sys.stderr.isatty()
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix=f"li2-book-{name}-") as tmp:
+        src = Path(tmp) / f"{name}.ipynb"
+        nbformat.write(nb, src)
+        declared = _declared_parameters(src)
+        if declared is None:
+            raise BookError(f"notebook '{name}' has no cell tagged 'parameters' (`# %% tags=[\"parameters\"]`)")
+        unknown = sorted(set(params) - set(declared) - set(INJECTED_PARAMETERS))
+        if unknown:
+            raise BookError(
+                f"profile '{prof_name}' sets {unknown} for notebook '{name}', which its parameters cell does "
+                f"not declare (declared: {', '.join(declared) or 'none'})"
+            )
+        missing = [p for p in INJECTED_PARAMETERS if p not in declared]
+        if missing:
+            _warn(f"notebook '{name}' does not declare {missing} in its parameters cell")
+        _log(f"executing {name} (profile {prof_name}): {_short_params(params, root)}")
+        try:
+            with _kernel_env(root):
+                papermill.execute_notebook(
+                    str(src),
+                    str(executed),
+                    parameters=params,
+                    kernel_name=kernel,
+                    language="python",
+                    cwd=str(root),
+                    progress_bar=progress_bar,
+                    log_output=log_output,
+                    request_save_on_cell_execute=True,
+                )
+        except PapermillExecutionError as exc:
+            partial = _keep_partial(executed, failed)
+            raise NotebookFailed(name, _format_failure(name, exc, partial), partial) from exc
+        except Exception as exc:  # kernel died, timeout, ...
+            partial = _keep_partial(executed, failed)
+            raise NotebookFailed(name, _format_failure(name, exc, partial), partial) from exc
+    wall = time.perf_counter() - t0
+
+    # Make the executed notebook portable: standard kernelspec, source path relative to the repository.
+    out = nbformat.read(executed, as_version=4)
+    out.metadata["kernelspec"] = dict(STANDARD_KERNELSPEC)
+    pm = out.metadata.get("papermill", {})
+    pm["input_path"] = notebooks[name].relative_to(root).as_posix()
+    pm["output_path"] = _rel(executed, root)
+    pm["parameters"] = {k: (_rel(Path(v), root) if k == "out_dir" else v) for k, v in pm.get("parameters", {}).items()}
+    out.metadata["papermill"] = pm
+    nbformat.write(out, executed)
+
+    written = sorted(p.relative_to(fig_dir).as_posix() for p in fig_dir.rglob("*") if p.is_file())
+    _log(f"{name}: done in {wall:.1f} s -> {_rel(executed, root)}")
+    if written:
+        _log(f"{name}: wrote {', '.join(written)} to {_rel(fig_dir, root)}")
+    else:
+        _warn(f"notebook '{name}' wrote nothing to its out_dir {fig_dir}")
+    return executed
+
+
+def _keep_partial(executed: Path, failed: Path) -> Path | None:
+    if executed.exists():
+        executed.replace(failed)
+        return failed
+    return None
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _short_params(params: Mapping[str, Any], root: Path) -> str:
+    return ", ".join(f"{k}={_rel(Path(v), root) if k == 'out_dir' else v!r}" for k, v in params.items())
+
+
+# ----------------------------------------------------------------------------------------------------------
+# MathJax (offline math) and the HTML build
+# ----------------------------------------------------------------------------------------------------------
+def ensure_mathjax(root: Path | None = None, required: bool = False) -> bool:
+    """Make MathJax 3 available locally under ``book/_static/mathjax/``; return True if it is.
+
+    Cached: nothing is fetched if ``book/_static/mathjax/tex-chtml.js`` exists. Otherwise the ``mathjax@3``
+    package is fetched from the npm registry with ``npm pack`` and its ``es5/`` folder is extracted there.
+    Without npm (or if the fetch fails) this prints a WARNING that the book's math will load from a CDN and
+    returns False, or raises :class:`BookError` if ``required``.
+    """
+    root = root or find_root()
+    target = root / MATHJAX_DIR
+    if (target / MATHJAX_ENTRY).is_file():
+        return True
+
+    def fail(why: str) -> bool:
+        if required:
+            raise BookError(f"local MathJax is required (--offline-math) but unavailable: {why}")
+        _warn(f"{why}\n[book] WARNING: math in the book will load MathJax from a CDN (it shows as raw TeX offline).")
+        return False
+
+    npm = shutil.which("npm")
+    if npm is None:
+        return fail("npm not found, cannot fetch the `mathjax@3` package from the npm registry")
+    _log(f"fetching {MATHJAX_NPM_SPEC} from the npm registry (npm pack) -> {_rel(target, root)}")
+    with tempfile.TemporaryDirectory(prefix="li2-book-mathjax-") as tmp:
+        try:
+            proc = subprocess.run(
+                [npm, "pack", MATHJAX_NPM_SPEC, "--silent"],
+                cwd=tmp, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return fail(f"`npm pack {MATHJAX_NPM_SPEC}` failed: {exc}")
+        tgz = sorted(Path(tmp).glob("mathjax-*.tgz"))
+        if proc.returncode != 0 or not tgz:
+            return fail(f"`npm pack {MATHJAX_NPM_SPEC}` failed (exit {proc.returncode}): {proc.stderr.strip()[-500:]}")
+        staging = Path(tmp) / "es5"
+        prefix = "package/es5/"
+        with tarfile.open(tgz[0], "r:gz") as tar:
+            members = []
+            for m in tar.getmembers():
+                if not m.name.startswith(prefix) or not (m.isfile() or m.isdir()):
+                    continue
+                rel = m.name[len(prefix):]
+                if not rel or rel.startswith("/") or ".." in Path(rel).parts:
+                    continue
+                m.name = rel
+                members.append(m)
+            if hasattr(tarfile, "data_filter"):  # Python >= 3.11.4
+                tar.extractall(staging, members=members, filter="data")
+            else:
+                tar.extractall(staging, members=members)
+        if not (staging / MATHJAX_ENTRY).is_file():
+            return fail(f"{tgz[0].name} has no es5/{MATHJAX_ENTRY}")
+        (staging / "VERSION").write_text(tgz[0].name.removesuffix(".tgz") + "\n", encoding="utf8")
+        shutil.rmtree(target, ignore_errors=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(staging), str(target))
+    _log(f"MathJax installed: {(target / 'VERSION').read_text().strip()} ({_count_files(target)} files)")
+    return True
+
+
+def _count_files(path: Path) -> int:
+    return sum(1 for p in path.rglob("*") if p.is_file())
+
+
+def _toc_files(toc: Any) -> list[str]:
+    """All ``file:`` entries of a ``_toc.yml`` structure (recursively)."""
+    found: list[str] = []
+    if isinstance(toc, Mapping):
+        for key, val in toc.items():
+            if key in {"file", "root"} and isinstance(val, str):
+                found.append(val)
+            else:
+                found += _toc_files(val)
+    elif isinstance(toc, list):
+        for item in toc:
+            found += _toc_files(item)
+    return found
+
+
+def _check_toc(root: Path) -> None:
+    import yaml
+
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf8"))
+    missing = []
+    for f in _toc_files(toc):
+        p = root / f
+        if not (p.exists() or any(p.with_suffix(s).exists() for s in (".md", ".ipynb", ".rst", ".py"))):
+            missing.append(f)
+    if missing:
+        executed = [m for m in missing if f"/{EXECUTED_SUBDIR}/" in f"/{m}"]
+        hint = (
+            " (executed notebooks are generated: run `python -m li2core.book` without --only, or `make book`)"
+            if executed else ""
+        )
+        raise BookError(f"_toc.yml lists files that do not exist: {', '.join(missing)}{hint}")
+
+
+def build_html(root: Path | None = None, local_math: bool = True, strict: bool = False) -> Path:
+    """Run ``jupyter-book build`` at the repository root; return the absolute path of ``index.html``.
+
+    With ``local_math=False`` the book is built with a copy of ``_config.yml`` without ``mathjax_path``
+    (Sphinx's default: MathJax from a CDN). ``strict`` turns Sphinx warnings into errors (``-W --keep-going``).
+    """
+    import yaml
+
+    root = (root or find_root()).resolve()
+    _check_toc(root)
+    cmd = [
+        sys.executable, "-c",
+        "import sys; from jupyter_book.cli.main import main; sys.exit(main(prog_name='jupyter-book'))",
+        "build", str(root),
+    ]
+    if not local_math:
+        cfg = yaml.safe_load((root / "_config.yml").read_text(encoding="utf8")) or {}
+        cfg.get("sphinx", {}).get("config", {}).pop("mathjax_path", None)
+        alt = root / "_build" / "_config.cdn-math.yml"
+        alt.parent.mkdir(parents=True, exist_ok=True)
+        alt.write_text("# generated by li2core.book: _config.yml without mathjax_path\n" + yaml.safe_dump(cfg))
+        cmd += ["--config", str(alt)]
+    if strict:
+        cmd += ["-W", "--keep-going"]
+    (root / BOOK_DIR / "_static").mkdir(parents=True, exist_ok=True)  # html_static_path entry
+    _log("building HTML: jupyter-book " + " ".join(cmd[3:]))
+    sys.stdout.flush()
+    proc = subprocess.run(cmd, cwd=root, stdin=subprocess.DEVNULL)
+    index = root / HTML_INDEX
+    if proc.returncode != 0:
+        raise BookError(f"jupyter-book build failed (exit {proc.returncode}); see the messages above")
+    if not index.is_file():
+        raise BookError(f"jupyter-book build finished but {index} does not exist")
+    _report_math(index.parent, local_math)
+    return index
+
+
+def _report_math(html_dir: Path, local_math: bool) -> None:
+    """Say where the built pages load MathJax from; warn if any page loads it from the network."""
+    src_re = re.compile(r"<script[^>]*\bsrc=\"([^\"]*mathjax[^\"]*)\"", re.I)
+    local, remote = 0, set()
+    for page in html_dir.rglob("*.html"):
+        for src in src_re.findall(page.read_text(encoding="utf8", errors="replace")):
+            if "://" in src or src.startswith("//"):
+                remote.add(src)
+            else:
+                local += 1
+    if remote:
+        (_warn if local_math else _log)(f"pages load MathJax from the network: {', '.join(sorted(remote))}")
+    if local:
+        _log(f"math: {local} page(s) load the local MathJax (_static/mathjax/{MATHJAX_ENTRY})")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Whole build and CLI
+# ----------------------------------------------------------------------------------------------------------
+def build(
+    profile: str | Path = "ci",
+    only: Sequence[str] | None = None,
+    html: bool = True,
+    *,
+    root: Path | None = None,
+    offline_math: bool = False,
+    strict: bool = False,
+    log_output: bool = False,
+) -> Path:
+    """Execute the notebooks (all, or ``only``) with ``profile``, then build the HTML book.
+
+    Returns the absolute path of ``_build/html/index.html`` (or of ``book/_executed`` when ``html=False``).
+    Stops at the first failing notebook (raising :class:`NotebookFailed`): a book is never built with a failed
+    check. ``offline_math`` makes a missing local MathJax an error instead of a warning.
+    """
+    root = (root or find_root()).resolve()
+    notebooks = discover_notebooks(root)
+    names = list(dict.fromkeys(only)) if only else list(notebooks)
+    unknown = [n for n in names if n not in notebooks]
+    if unknown:
+        raise BookError(f"unknown notebook(s) {unknown}; have: {', '.join(notebooks) or 'none'}")
+    prof_name, _ = load_profile(profile, root, notebooks)  # validate the whole profile up front
+    _log(f"root {root}; python {sys.executable}; profile {prof_name}; notebooks: {', '.join(names) or 'none'}")
+
+    times: dict[str, float] = {}
+    t_all = time.perf_counter()
+    for name in names:
+        t0 = time.perf_counter()
+        execute_notebook(name, profile, root=root, log_output=log_output)
+        times[name] = time.perf_counter() - t0
+    if not html:
+        _summary(times, None, time.perf_counter() - t_all)
+        return root / BOOK_DIR / EXECUTED_SUBDIR
+
+    local_math = ensure_mathjax(root, required=offline_math)
+    t0 = time.perf_counter()
+    index = build_html(root, local_math=local_math, strict=strict)
+    _summary(times, time.perf_counter() - t0, time.perf_counter() - t_all)
+    return index
+
+
+def _summary(times: Mapping[str, float], html_s: float | None, total_s: float) -> None:
+    parts = [f"{n} {t:.1f} s" for n, t in times.items()]
+    if html_s is not None:
+        parts.append(f"html {html_s:.1f} s")
+    _log(f"wall time: {'; '.join(parts) or 'nothing to do'}; total {total_s:.1f} s")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point (``python -m li2core.book``); returns the exit status."""
+    ap = argparse.ArgumentParser(
+        prog="python -m li2core.book",
+        description="Execute the book's notebooks with papermill and build the HTML with Jupyter Book.",
+    )
+    ap.add_argument("--profile", default="ci",
+                    help="profile name in book/profiles/ (ci, paper) or a path to a profile .yml (default: ci)")
+    ap.add_argument("--only", nargs="+", action="extend", metavar="NAME",
+                    help="execute only these notebooks (names of notebooks/NAME.py); others keep their last run")
+    ap.add_argument("--no-html", dest="html", action="store_false", help="execute notebooks only; skip the HTML")
+    ap.add_argument("--offline-math", action="store_true",
+                    help="fail if MathJax cannot be made local (default: warn and use the CDN)")
+    ap.add_argument("--strict", action="store_true", help="turn Sphinx warnings into errors")
+    ap.add_argument("--log-output", action="store_true", help="stream the notebooks' cell output while executing")
+    ap.add_argument("--list", action="store_true", help="list the notebooks and the profile's parameters, then exit")
+    args = ap.parse_args(argv)
+    if args.log_output:
+        import logging
+
+        pm_logger = logging.getLogger("papermill")
+        pm_logger.setLevel(logging.INFO)
+        pm_logger.addHandler(logging.StreamHandler(sys.stdout))
+    try:
+        if args.list:
+            root = find_root()
+            prof, sections = load_profile(args.profile, root)
+            for n, p in discover_notebooks(root).items():
+                print(f"{n}: {sections.get(n, {}) or '(notebook defaults)'}  [profile {prof}]")
+            return 0
+        out = build(args.profile, args.only, args.html, offline_math=args.offline_math, strict=args.strict,
+                    log_output=args.log_output)
+    except NotebookFailed as exc:
+        print(f"\nERROR: {exc}\nThe book was not built.", file=sys.stderr, flush=True)
+        return 1
+    except BookError as exc:
+        print(f"\nERROR: {exc}", file=sys.stderr, flush=True)
+        return 1
+    except KeyboardInterrupt:
+        print("\nInterrupted.", file=sys.stderr)
+        return 130
+    print(out.resolve(), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
