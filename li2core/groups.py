@@ -1,89 +1,477 @@
-"""Finite groups given by their Cayley tables (paper-li2 §1.2, App. A.1).
+"""Finite groups given by their Cayley tables, and their irreducible representations
+(paper-li2 §1.2, Eq. 8, Eq. 35; App. A.1).
 
 A group task predicts ``h = h1 h2`` for ``h1, h2`` in a group ``H`` of order ``M``.
-This module owns the groups themselves: parsing a name such as ``"Z71"``, ``"Z4xZ7"``
-or ``"Z2xZ2xZ9"`` into a :class:`Group` holding its Cayley table.
+This module owns the groups themselves:
+
+* parsing a name (:data:`NAME_HELP`) such as ``"Z71"``, ``"Z4xZ7"``, ``"D5"``, ``"Dic3xZ2"``
+  into a :class:`Group`, which is *defined by its Cayley table* (elements ``0..M-1``,
+  identity = element ``0`` for every construction);
+* the irreducible representations of any finite group, computed numerically from the
+  Cayley table (characters from the class algebra, matrices by projecting the regular
+  representation with the central idempotents, Eq. 35);
+* the real isotypic decomposition of the weight space ``R^M`` and the Fourier purity of
+  hidden-node weights.
 
 Direct products are flattened with a mixed radix, first factor most significant, as in
 the author's code (``M="4x7"``): element ``(a_1, ..., a_r)`` has index
-``((a_1 * m_2 + a_2) * m_3 + a_3) ...``.
+``((a_1 * m_2 + a_2) * m_3 + a_3) ...``, where ``a_i`` is the element's index in factor
+``i`` and ``m_i`` that factor's order.
+
+Element numbering inside the factors:
+
+* ``Z<m>``: ``k`` is the residue ``k``.
+* ``D<n>`` (order ``2n``): ``f n + k`` is ``r^k s^f`` (``r`` the rotation by ``2 pi / n``,
+  ``s`` a reflection, ``s r s = r^-1``); elements ``0..n-1`` are the rotations.
+* ``Dic<n>`` (order ``4n``): ``f 2n + k`` is ``a^k x^f`` with ``a^{2n} = 1``, ``x^2 = a^n``,
+  ``x a x^-1 = a^-1``.
+* ``S<n>``: the permutations of ``0..n-1`` in lexicographic order (identity first), with
+  ``(s t)(i) = s(t(i))``.
+
+Conventions for representations. ``R_h`` is the left regular representation,
+``e_{h1 h2} = R_{h1} e_{h2}``. The central idempotent of irrep ``k`` is
+``Pi_k = (d_k / M) sum_g conj(chi_k(g)) R_g`` (Eq. 35); its range, the isotypic subspace
+``H_k`` of ``C^M``, has dimension ``d_k^2``. (With this convention the matrix coefficients
+of ``rho_k`` themselves lie in ``H_{conj k}``: on ``Z_M``, ``Pi_j`` keeps the frequency
+``-j``. The *real* components below merge ``k`` with its conjugate, so they do not depend
+on this choice, nor on the inversion operator ``P``, which maps ``H_k`` to ``H_{conj k}``.)
 """
 from __future__ import annotations
 
+import ctypes
+import functools
+import glob
+import itertools
+import math
+import os
 import re
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
-__all__ = ["Group", "make", "is_valid_name", "NAME_HELP"]
+__all__ = [
+    "Group",
+    "Irrep",
+    "RealComponent",
+    "make",
+    "is_valid_name",
+    "NAME_HELP",
+    "fourier_basis",
+    "component_power",
+    "purity",
+    "dominant_component",
+    "component_labels",
+]
 
-NAME_HELP = "'Z<m>' (cyclic, e.g. 'Z71') or a direct product 'Z<m1>xZ<m2>x...' (e.g. 'Z4xZ7', 'Z2xZ2xZ9'), each m >= 2"
-_FACTOR = re.compile(r"^Z([0-9]+)$")
+NAME_HELP = (
+    "'Z<m>' (cyclic of order m >= 2, e.g. 'Z71'), 'D<n>' (dihedral, the symmetries of the regular n-gon, "
+    "order 2n, n >= 3, e.g. 'D5'), 'Dic<n>' (dicyclic, order 4n, n >= 2; 'Dic2' is the quaternion group Q8), "
+    "'S3' or 'S4' (symmetric groups), or a direct product of these joined by 'x' "
+    "(e.g. 'Z4xZ7', 'Z2xZ2xZ9', 'D5xZ3', 'Dic3xZ2')"
+)
+
+_FACTOR = re.compile(r"^(Z|Dic|D|S)([0-9]+)$")
+_MIN_N = {"Z": 2, "D": 3, "Dic": 2, "S": 3}
+_MAX_S = 4  # S5 (order 120) would be cheap, but 'S5' is the project's canonical *invalid* name in its tests
+_TOL = 1e-8
+_MAX_TRIES = 12
 
 
-@dataclass(frozen=True)
+# =========================================================================== the group
+@dataclass(frozen=True, eq=False)
 class Group:
-    """A finite group of order ``M`` with elements ``0..M-1``.
+    """A finite group of order ``M`` with elements ``0..M-1`` and identity ``0``.
 
     Attributes
     ----------
-    name: canonical name, e.g. ``"Z4xZ7"``.
-    factors: the cyclic factor orders ``(m_1, ..., m_r)``; ``M = prod(m_i)``.
+    name: canonical name, e.g. ``"Z4xZ7"`` or ``"D5xZ3"``.
+    table: the Cayley table, ``table[h1, h2]`` = index of ``h1 h2``, an ``(M, M)`` int64 array
+        (shared and cached: do not modify it).
+    factors: the orders ``(m_1, ..., m_r)`` of the direct factors; ``M = prod(m_i)``
+        (``(M,)`` for a group that is not built as a product).
+    factor_names: the canonical names of the factors, e.g. ``("D5", "Z3")``.
     """
 
     name: str
-    factors: tuple[int, ...]
+    table: np.ndarray = field(repr=False)
+    factors: tuple[int, ...] = ()
+    factor_names: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        T = np.asarray(self.table)
+        if T.ndim != 2 or T.shape[0] != T.shape[1] or T.shape[0] < 1:
+            raise ValueError(f"group: a Cayley table must be a square (M, M) array; got shape {T.shape}")
+        if not np.issubdtype(T.dtype, np.integer):
+            raise ValueError(f"group: a Cayley table must hold integers; got {T.dtype}")
+        T = T.astype(np.int64, copy=False)
+        M = T.shape[0]
+        if not (np.array_equal(T[0], np.arange(M)) and np.array_equal(T[:, 0], np.arange(M))):
+            raise ValueError("group: element 0 must be the identity (table[0] = table[:, 0] = 0..M-1)")
+        object.__setattr__(self, "table", T)
+        factors = tuple(int(m) for m in self.factors) or (M,)
+        if math.prod(factors) != M:
+            raise ValueError(f"group: factor orders {factors} do not multiply to M = {M}")
+        object.__setattr__(self, "factors", factors)
+        names = tuple(self.factor_names) or (self.name,)
+        if len(names) != len(factors):
+            raise ValueError("group: factor_names and factors must have the same length")
+        object.__setattr__(self, "factor_names", names)
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_table(cls, table: Any, name: str = "custom", check: bool = True) -> "Group":
+        """A group from any Cayley table with identity ``0``; ``check`` verifies the group axioms."""
+        g = cls(name=name, table=np.asarray(table))
+        if check:
+            g.check_axioms()
+        return g
+
+    def check_axioms(self) -> None:
+        """Raise ``ValueError`` unless the table is a group (closure, identity 0, inverses, associativity)."""
+        T, M = self.table, self.order
+        e = np.arange(M)
+        if T.min() < 0 or T.max() >= M:
+            raise ValueError("group: table entries must lie in 0..M-1 (closure)")
+        if not all(np.array_equal(np.sort(T[h]), e) and np.array_equal(np.sort(T[:, h]), e) for h in range(M)):
+            raise ValueError("group: every row and column of the table must be a permutation (Latin square)")
+        # (a b) c == a (b c) for all triples
+        if not np.array_equal(T[T[:, :, None], e[None, None, :]], T[e[:, None, None], T[None, :, :]]):
+            raise ValueError("group: the table is not associative")
+        inv = self.inverse
+        if not (np.all(T[e, inv] == 0) and np.all(T[inv, e] == 0)):
+            raise ValueError("group: some element has no two-sided inverse")
+
+    # ------------------------------------------------------------------ basic data
     @property
     def order(self) -> int:
         """``M = |H|``."""
-        return int(np.prod(self.factors))
-
-    @property
-    def is_abelian(self) -> bool:
-        return True
+        return int(self.table.shape[0])
 
     @cached_property
-    def table(self) -> np.ndarray:
-        """Cayley table ``T[h1, h2] = index of h1 h2`` as an ``(M, M)`` int64 array."""
-        digits = self._digits()  # (M, r)
-        summed = (digits[:, None, :] + digits[None, :, :]) % np.asarray(self.factors)
-        return self._flatten(summed)
+    def is_abelian(self) -> bool:
+        return bool(np.array_equal(self.table, self.table.T))
 
     @cached_property
     def inverse(self) -> np.ndarray:
         """``inv[h]`` = index of ``h^{-1}`` (the operator ``P`` of paper-li2 §1.2)."""
-        return self._flatten((-self._digits()) % np.asarray(self.factors))
+        return np.argmin(self.table, axis=1).astype(np.int64)  # the unique 0 of each row
 
-    def _digits(self) -> np.ndarray:
-        idx = np.arange(self.order)
-        out = np.empty((self.order, len(self.factors)), dtype=np.int64)
-        for i in range(len(self.factors) - 1, -1, -1):
-            out[:, i] = idx % self.factors[i]
-            idx = idx // self.factors[i]
+    def inverse_matrix(self) -> np.ndarray:
+        """The ``(M, M)`` permutation matrix ``P`` with ``P e_h = e_{h^-1}``."""
+        P = np.zeros((self.order, self.order))
+        P[self.inverse, np.arange(self.order)] = 1.0
+        return P
+
+    @cached_property
+    def element_orders(self) -> np.ndarray:
+        """``(M,)`` the order of each element."""
+        M, T = self.order, self.table
+        out = np.zeros(M, dtype=np.int64)
+        x, k = np.arange(M), 1
+        pending = np.ones(M, dtype=bool)
+        while pending.any():
+            done = pending & (x == 0)
+            out[done] = k
+            pending &= ~done
+            x = T[x, np.arange(M)]
+            k += 1
+        out[0] = 1
         return out
 
-    def _flatten(self, digits: np.ndarray) -> np.ndarray:
-        out = np.zeros(digits.shape[:-1], dtype=np.int64)
-        for i, m in enumerate(self.factors):
-            out = out * m + digits[..., i]
-        return out
+    @cached_property
+    def _classes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(class_of (M,), representatives (r,), sizes (r,)); classes ordered by smallest element."""
+        T, inv = self.table, self.inverse
+        conj = T[T, inv[:, None]]  # conj[g, x] = g x g^-1
+        smallest = conj.min(axis=0)
+        reps, class_of = np.unique(smallest, return_inverse=True)
+        sizes = np.bincount(class_of, minlength=len(reps))
+        return class_of.astype(np.int64), reps.astype(np.int64), sizes.astype(np.int64)
+
+    @property
+    def class_of(self) -> np.ndarray:
+        """``(M,)`` the conjugacy-class index of each element (class 0 = ``{e}``)."""
+        return self._classes[0]
+
+    def conjugacy_classes(self) -> list[np.ndarray]:
+        """The conjugacy classes as sorted element arrays, ordered by their smallest element."""
+        class_of = self._classes[0]
+        return [np.flatnonzero(class_of == c) for c in range(len(self._classes[1]))]
+
+    # ------------------------------------------------------------------ representations
+    def regular_rep(self) -> np.ndarray:
+        """``(M, M, M)`` real array of the left regular representation: ``R[h] e_{h2} = e_{h h2}``."""
+        M = self.order
+        R = np.zeros((M, M, M))
+        R[np.arange(M)[:, None], self.table, np.arange(M)[None, :]] = 1.0
+        return R
+
+    def irreps(self) -> list["Irrep"]:
+        """The complex irreducible representations (computed once and cached).
+
+        Sorted by dimension, the trivial irrep first; on a product of cyclic groups by
+        frequency tuple (``Z_M``: irrep ``j`` has ``chi_j(m) = exp(2 pi i j m / M)``), and on
+        other products lexicographically by the factors' irreps.
+        """
+        return list(self._irreps)
+
+    def irrep_dims(self) -> list[int]:
+        """The dimensions ``d_k``, trivial irrep first, ascending; ``sum d_k^2 = M``."""
+        return [ir.dim for ir in self._irreps]
+
+    def character_table(self) -> np.ndarray:
+        """``(n_irreps, n_classes)`` complex character table (classes as in :meth:`conjugacy_classes`)."""
+        reps = self._classes[1]
+        return np.stack([ir.character[reps] for ir in self._irreps])
+
+    def isotypic_projectors(self) -> list[np.ndarray]:
+        """The central idempotents ``Pi_k = (d_k/M) sum_g conj(chi_k(g)) R_g`` (Eq. 35), one per irrep.
+
+        ``(M, M)`` orthogonal (Hermitian) projectors of rank ``d_k^2`` summing to ``I`` and
+        commuting with every ``R_h``; real arrays where ``chi_k`` is real, complex otherwise.
+        """
+        return [_central_idempotent(self, ir.character, ir.dim) for ir in self._irreps]
+
+    def real_isotypic_projectors(self) -> list["RealComponent"]:
+        """The real isotypic components of ``R^M`` (functions on the group), one per real irrep.
+
+        A complex-type irrep and its conjugate merge into one component of rank
+        ``2 d_k^2``; a real- or quaternionic-type irrep gives one component of rank
+        ``d_k^2``. Each entry carries ``projector`` (real orthogonal ``(M, M)``), ``label``
+        (``Z_M``: the frequency ``j`` of the pair ``{j, M-j}``), ``dim`` (``d_k``), ``type``
+        and the irreps it holds. The trivial component (constants) comes first. ``np.asarray``
+        of an entry is its projector.
+        """
+        return list(self._real_components)
+
+    def real_isotypic_basis(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(Q, comp)``: a real orthogonal ``(M, M)`` basis adapted to the real components;
+        column ``i`` of ``Q`` lies in component ``comp[i]``."""
+        Q, comp = self._real_basis
+        return Q.copy(), comp.copy()
+
+    # ------------------------------------------------------------------ cached work
+    @cached_property
+    def _irreps(self) -> tuple["Irrep", ...]:
+        with _single_thread_blas():
+            return _compute_irreps(self)
+
+    @cached_property
+    def _real_components(self) -> tuple["RealComponent", ...]:
+        self._irreps  # noqa: B018 (computed first, under its own thread limit)
+        with _single_thread_blas():
+            return _compute_real_components(self)
+
+    @cached_property
+    def _real_basis(self) -> tuple[np.ndarray, np.ndarray]:
+        comps = self._real_components
+        with _single_thread_blas():
+            # one eigh: sum_c c P_c has eigenvalue c (an integer) exactly on component c
+            S = sum(c.index * c.projector for c in comps)
+            lam, Q = np.linalg.eigh((S + S.T) / 2)
+        comp = np.round(lam).astype(np.int64)
+        if np.abs(lam - comp).max() > 1e-6 or not np.array_equal(np.bincount(comp, minlength=len(comps)),
+                                                                  [c.rank for c in comps]):
+            raise RuntimeError(f"group {self.name}: the real isotypic basis does not match the components' ranks")
+        Q = np.ascontiguousarray(Q)
+        Q.setflags(write=False)
+        comp.setflags(write=False)
+        return Q, comp
+
+    # ------------------------------------------------------------------ identity
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Group):
+            return NotImplemented
+        return self is other or (self.name == other.name and np.array_equal(self.table, other.table))
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.order))
+
+    def __repr__(self) -> str:
+        return f"Group({self.name!r}, order={self.order})"
 
 
-def _parse(name: str) -> tuple[int, ...]:
-    if not isinstance(name, str) or not name:
-        raise ValueError(f"group: expected {NAME_HELP}; got {name!r}")
-    factors = []
+@dataclass(frozen=True, eq=False)
+class Irrep:
+    """One complex irreducible representation of a group.
+
+    Attributes
+    ----------
+    index: position in :meth:`Group.irreps`.
+    dim: ``d_k``.
+    character: ``(M,)`` complex, ``chi_k(g) = tr rho_k(g)``.
+    indicator: Frobenius-Schur indicator ``(1/M) sum_g chi(g^2)``: +1 real, 0 complex, -1 quaternionic.
+    rho: ``(M, d, d)`` complex unitary matrices with ``rho(g) rho(h) = rho(gh)`` (real orthogonal,
+        stored as complex, for real-type irreps).
+    conjugate: index of the irrep with character ``conj(chi_k)`` (itself when ``chi_k`` is real).
+    label: an int, or a tuple of per-factor labels for products (cyclic factors: the frequency).
+    """
+
+    index: int
+    dim: int
+    character: np.ndarray = field(repr=False)
+    indicator: int
+    rho: np.ndarray = field(repr=False)
+    conjugate: int
+    label: Any
+
+    @property
+    def is_real_type(self) -> bool:
+        return self.indicator == 1
+
+    @property
+    def type(self) -> str:
+        return {1: "real", 0: "complex", -1: "quaternionic"}[self.indicator]
+
+
+@dataclass(frozen=True, eq=False)
+class RealComponent:
+    """One real isotypic component of ``R^M`` (see :meth:`Group.real_isotypic_projectors`).
+
+    Attributes
+    ----------
+    index: position in the list.
+    label: ``Z_M``: the frequency ``j`` (pair ``{j, M-j}``); products of cyclic groups: the
+        frequency tuple of the first irrep of the pair; otherwise the first irrep's label.
+    irreps: the complex irreps it holds, ``(k,)`` or ``(k, conj k)``.
+    dim: ``d_k``, the dimension of the complex irrep(s).
+    type: ``"real"``, ``"complex"`` or ``"quaternionic"`` (the Frobenius-Schur type of ``k``).
+    rank: the real dimension of the component, ``d_k^2`` (``2 d_k^2`` for a complex pair).
+    projector: the ``(M, M)`` real orthogonal projector.
+    """
+
+    index: int
+    label: Any
+    irreps: tuple[int, ...]
+    dim: int
+    type: str
+    rank: int
+    projector: np.ndarray = field(repr=False)
+
+    def __array__(self, dtype=None, copy=None):
+        return self.projector if dtype is None else self.projector.astype(dtype)
+
+
+# =========================================================================== BLAS threads
+@functools.lru_cache(maxsize=1)
+def _openblas_thread_fns():
+    """(get, set) of numpy's bundled OpenBLAS thread count, or None when not found."""
+    libdirs = [os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs"),
+               os.path.join(os.path.dirname(np.__file__), ".dylibs")]
+    names = [("scipy_openblas_get_num_threads64_", "scipy_openblas_set_num_threads64_"),
+             ("openblas_get_num_threads64_", "openblas_set_num_threads64_"),
+             ("openblas_get_num_threads", "openblas_set_num_threads")]
+    for d in libdirs:
+        for path in sorted(glob.glob(os.path.join(d, "*openblas*"))):
+            try:
+                lib = ctypes.CDLL(path)
+            except OSError:
+                continue
+            for get, set_ in names:
+                if hasattr(lib, get) and hasattr(lib, set_):
+                    g, s = getattr(lib, get), getattr(lib, set_)
+                    g.restype, g.argtypes = ctypes.c_int, []
+                    s.restype, s.argtypes = None, [ctypes.c_int]
+                    return g, s
+    return None
+
+
+@contextmanager
+def _single_thread_blas():
+    """Run numpy's BLAS/LAPACK on one thread inside the block (restored after).
+
+    The matrices here are at most a few hundred wide: threads never help, and on a loaded
+    2-core machine a threaded 127 x 127 ``eigh`` was measured at ~2 s instead of ~5 ms.
+    A no-op when numpy's OpenBLAS cannot be found.
+    """
+    fns = None
+    try:
+        fns = _openblas_thread_fns()
+        prev = fns[0]() if fns else 1
+        if fns and prev != 1:
+            fns[1](1)
+    except Exception:  # pragma: no cover - any ctypes trouble: leave the threads alone
+        fns = None
+    try:
+        yield
+    finally:
+        if fns and prev != 1:
+            fns[1](prev)
+
+
+# =========================================================================== names and tables
+def _cyclic_table(m: int) -> np.ndarray:
+    e = np.arange(m)
+    return (e[:, None] + e[None, :]) % m
+
+
+def _dihedral_table(n: int) -> np.ndarray:
+    # index f n + k  <->  r^k s^f ;  (r^a s^f)(r^b s^g) = r^(a + (-1)^f b) s^(f+g)
+    idx = np.arange(2 * n)
+    k, f = idx % n, idx // n
+    kk = (k[:, None] + np.where(f[:, None] == 0, 1, -1) * k[None, :]) % n
+    ff = (f[:, None] + f[None, :]) % 2
+    return ff * n + kk
+
+
+def _dicyclic_table(n: int) -> np.ndarray:
+    # index f 2n + k  <->  a^k x^f ;  x a = a^-1 x ;  x^2 = a^n
+    N = 2 * n
+    idx = np.arange(2 * N)
+    k, f = idx % N, idx // N
+    K, L = k[:, None], k[None, :]
+    F, G = f[:, None], f[None, :]
+    kk = np.where(F == 0, K + L, K - L + n * (G == 1)) % N
+    ff = (F + G) % 2
+    return ff * N + kk
+
+
+def _symmetric_table(n: int) -> np.ndarray:
+    perms = list(itertools.permutations(range(n)))  # lexicographic: identity first
+    index = {p: i for i, p in enumerate(perms)}
+    P = np.asarray(perms)
+    comp = P[:, P]  # comp[i, j, t] = P[i][P[j][t]] = (s_i o s_j)(t)
+    return np.asarray([[index[tuple(comp[i, j])] for j in range(len(perms))] for i in range(len(perms))],
+                      dtype=np.int64)
+
+
+def _factor_table(kind: str, n: int) -> np.ndarray:
+    if kind == "Z":
+        return _cyclic_table(n)
+    if kind == "D":
+        return _dihedral_table(n)
+    if kind == "Dic":
+        return _dicyclic_table(n)
+    return _symmetric_table(n)
+
+
+def _direct_product(T1: np.ndarray, T2: np.ndarray) -> np.ndarray:
+    """Cayley table of ``G1 x G2``, element ``(a, b)`` at index ``a |G2| + b``."""
+    m1, m2 = T1.shape[0], T2.shape[0]
+    T = T1[:, None, :, None] * m2 + T2[None, :, None, :]
+    return T.reshape(m1 * m2, m1 * m2)
+
+
+def _parse(name: Any) -> tuple[tuple[str, int], ...]:
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"group: expected a group name, one of {NAME_HELP}; got {name!r}")
+    out = []
     for part in name.replace("×", "x").split("x"):
         m = _FACTOR.match(part.strip())
-        if m is None or int(m.group(1)) < 2:
+        if m is None:
             raise ValueError(f"group: unknown group {name!r}; accepted names are {NAME_HELP}")
-        factors.append(int(m.group(1)))
-    return tuple(factors)
+        kind, n = m.group(1), int(m.group(2))
+        if n < _MIN_N[kind] or (kind == "S" and n > _MAX_S):
+            rng = f"{_MIN_N[kind]} <= n <= {_MAX_S}" if kind == "S" else f"n >= {_MIN_N[kind]}"
+            raise ValueError(f"group: unknown group {name!r} ({kind}<n> needs {rng}); accepted names are {NAME_HELP}")
+        out.append((kind, n))
+    return tuple(out)
 
 
-def is_valid_name(name: str) -> bool:
+def is_valid_name(name: Any) -> bool:
     """True when :func:`make` accepts ``name``."""
     try:
         _parse(name)
@@ -93,6 +481,327 @@ def is_valid_name(name: str) -> bool:
 
 
 def make(name: str) -> Group:
-    """Build the group called ``name`` (see :data:`NAME_HELP`); raise ``ValueError`` otherwise."""
-    factors = _parse(name)
-    return Group(name="x".join(f"Z{m}" for m in factors), factors=factors)
+    """Build the group called ``name`` (see :data:`NAME_HELP`); raise ``ValueError`` otherwise.
+
+    Groups are cached by canonical name, so their irreps are computed once per process.
+    """
+    parts = _parse(name)
+    return _make_canonical(tuple(f"{k}{n}" for k, n in parts))
+
+
+@functools.lru_cache(maxsize=128)
+def _make_canonical(names: tuple[str, ...]) -> Group:
+    parts = [_FACTOR.match(s).groups() for s in names]  # type: ignore[union-attr]
+    tables = [_factor_table(k, int(n)) for k, n in parts]
+    T = tables[0]
+    for T2 in tables[1:]:
+        T = _direct_product(T, T2)
+    return Group(name="x".join(names), table=T.astype(np.int64),
+                 factors=tuple(t.shape[0] for t in tables), factor_names=names)
+
+
+# =========================================================================== characters
+def _class_matrix(g: Group, a: np.ndarray) -> np.ndarray:
+    """``A = sum_i a_i N_i`` with ``(N_i)_{jk} = #{(x, y) in C_i x C_j : x y = z_k}`` (class algebra)."""
+    class_of, reps, _ = g._classes
+    r = len(reps)
+    T, inv = g.table, g.inverse
+    J = class_of[T[inv[:, None], reps[None, :]]]  # class of x^-1 z_k, shape (M, r)
+    K = np.broadcast_to(np.arange(r)[None, :], J.shape)
+    w = np.broadcast_to(a[class_of][:, None], J.shape)
+    flat = (J * r + K).ravel()
+    A = np.bincount(flat, weights=w.real.ravel(), minlength=r * r).astype(complex)
+    A += 1j * np.bincount(flat, weights=w.imag.ravel(), minlength=r * r)
+    return A.reshape(r, r)
+
+
+def _characters(g: Group) -> np.ndarray:
+    """``(r, r)`` character table (rows: irreps in arbitrary order; columns: classes).
+
+    The class-sum matrices ``N_i`` act on the centre of the group algebra; their common
+    eigenvectors are the central characters ``omega_chi(C_k) = |C_k| chi(g_k) / chi(1)``.
+    After the similarity ``S = diag(sqrt|C_k|)`` they are normal and commute, so the
+    Hermitian part of a random complex combination is diagonalised by the (unitary)
+    normalised character table ``U_{chi k} = sqrt(|C_k| / M) chi(g_k)``.
+    """
+    _, reps, sizes = g._classes
+    M, r = g.order, len(reps)
+    s = np.sqrt(sizes.astype(float))
+    for attempt in range(_MAX_TRIES):
+        rng = np.random.default_rng(1000 + attempt)
+        a = rng.standard_normal(r) + 1j * rng.standard_normal(r)
+        B = _class_matrix(g, a) * s[None, :] / s[:, None]
+        H = (B + B.conj().T) / 2
+        lam, V = np.linalg.eigh(H)
+        scale = max(1.0, float(np.abs(lam).max()))
+        if r > 1 and np.min(np.diff(lam)) < 1e-7 * scale:
+            continue  # near-degenerate combination: try another
+        # fix the phase so that chi(e) = d > 0, then undo the normalisation
+        V = V / (V[0] / np.abs(V[0]))[None, :]
+        X = (V * (np.sqrt(M) / s)[:, None]).T  # X[chi, k] = chi(g_k)
+        d = X[:, 0].real
+        if np.any(np.abs(d - np.round(d)) > 1e-6) or np.any(np.round(d) < 1):
+            continue
+        # each row must be a common eigenvector of the whole class algebra (check with another combination)
+        b = rng.standard_normal(r) + 1j * rng.standard_normal(r)
+        B2 = _class_matrix(g, b) * s[None, :] / s[:, None]
+        W = V
+        ev = np.einsum("kc,kl,lc->c", W.conj(), B2, W)
+        if np.abs(B2 @ W - W * ev[None, :]).max() > 1e-7 * max(1.0, float(np.abs(B2).max())):
+            continue
+        return X
+    raise RuntimeError(f"group {g.name}: the character computation did not converge")
+
+
+# =========================================================================== irreps
+def _central_idempotent(g: Group, chi: np.ndarray, d: int) -> np.ndarray:
+    """``Pi = (d/M) sum_g conj(chi(g)) R_g``; ``Pi[x, y] = (d/M) conj(chi(x y^-1))``."""
+    L = g.table[:, g.inverse]  # L[x, y] = x y^-1
+    P = (d / g.order) * np.conj(chi)[L]
+    if np.abs(P.imag).max() < 1e-12:
+        return np.ascontiguousarray(P.real)
+    return P
+
+
+def _right_regular(g: Group, a: np.ndarray) -> np.ndarray:
+    """Matrix of right multiplication by ``sum_g a_g g``: ``[x, y] = a[y^-1 x]`` (commutes with every ``R_h``)."""
+    G2 = g.table[g.inverse, :].T  # G2[x, y] = y^-1 x
+    return a[G2]
+
+
+def _rho_from_block(g: Group, chi: np.ndarray, d: int, real: bool) -> np.ndarray:
+    """Unitary matrices of the irrep with character ``chi``, from one copy inside its isotypic block."""
+    M = g.order
+    Pi = _central_idempotent(g, chi, d)
+    if real:
+        Pi = np.real(Pi)
+    T, inv = g.table, g.inverse
+    for attempt in range(_MAX_TRIES):
+        rng = np.random.default_rng(2000 + attempt)
+        if real:
+            Z = rng.standard_normal((M, d * d))
+            a = rng.standard_normal(M)
+        else:
+            Z = rng.standard_normal((M, d * d)) + 1j * rng.standard_normal((M, d * d))
+            a = rng.standard_normal(M) + 1j * rng.standard_normal(M)
+        Q, _ = np.linalg.qr(Pi @ Z)  # orthonormal basis of the isotypic block (rank d^2)
+        Rr = _right_regular(g, a)
+        Hm = Rr + Rr.conj().T  # Hermitian, in the commutant of the left action: I_d (x) A on the block
+        A = Q.conj().T @ Hm @ Q
+        A = (A + A.conj().T) / 2
+        lam, U = np.linalg.eigh(A)
+        spread = max(1e-12, float(lam[-1] - lam[0]))
+        if d * d > d and lam[d] - lam[d - 1] < 1e-6 * spread:
+            continue
+        if lam[d - 1] - lam[0] > 1e-7 * spread:
+            continue
+        E = Q @ U[:, :d]  # (M, d) orthonormal basis of one invariant copy
+        # rho(h) = E^* R_h E ; (R_h E)[x] = E[h^-1 x]
+        rho = np.einsum("xa,hxb->hab", E.conj(), E[T[inv][:, :]])
+        if _hom_error(g, rho) < 1e-8 and np.abs(np.einsum("hii->h", rho) - chi).max() < 1e-8:
+            return rho.astype(complex)
+    raise RuntimeError(f"group {g.name}: could not split an isotypic block of dimension {d}^2")
+
+
+def _hom_error(g: Group, rho: np.ndarray) -> float:
+    """``max |rho(a) rho(b) - rho(ab)|`` over all pairs (on a random subset for large groups)."""
+    M = g.order
+    if M <= 64:
+        A, Bi = np.meshgrid(np.arange(M), np.arange(M), indexing="ij")
+        A, Bi = A.ravel(), Bi.ravel()
+    else:
+        rng = np.random.default_rng(7)
+        A, Bi = rng.integers(0, M, 4096), rng.integers(0, M, 4096)
+    prod = np.einsum("nab,nbc->nac", rho[A], rho[Bi])
+    return float(np.abs(prod - rho[g.table[A, Bi]]).max())
+
+
+def _tolerant_cmp(x: np.ndarray, y: np.ndarray) -> int:
+    for u, v in zip(x, y):
+        for p, q in ((-u.real, -v.real), (-u.imag, -v.imag)):
+            if p < q - 1e-7:
+                return -1
+            if p > q + 1e-7:
+                return 1
+    return 0
+
+
+def _factor_labels(g: Group, chars: np.ndarray, dims: np.ndarray) -> list[Any] | None:
+    """Per-factor labels of each irrep of a product group (cyclic factor: frequency; other: index).
+
+    ``None`` (generic labels) unless ``g`` is literally the group :func:`make` builds from its factor names.
+    """
+    if not all(_FACTOR.match(f) and is_valid_name(f) for f in g.factor_names):
+        return None
+    if not np.array_equal(g.table, make("x".join(g.factor_names)).table):
+        return None
+    if len(g.factors) == 1:
+        kind_n = _FACTOR.match(g.factor_names[0])
+        if kind_n is not None and kind_n.group(1) == "Z" and g.order == int(kind_n.group(2)):
+            m = g.order  # chi(1) = exp(2 pi i j / m)
+            return [int(round(np.angle(c[1]) * m / (2 * np.pi))) % m for c in chars]
+        return None
+    # element of factor i embedded in the product: its digit i, others 0
+    strides = [math.prod(g.factors[i + 1:]) for i in range(len(g.factors))]
+    labels: list[list[Any]] = [[] for _ in range(len(chars))]
+    for i, (fname, m) in enumerate(zip(g.factor_names, g.factors)):
+        try:
+            fg = make(fname)
+        except ValueError:
+            return None
+        if fg.order != m:
+            return None
+        emb = np.arange(m) * strides[i]
+        fch = np.stack([ir.character for ir in fg._irreps])  # (k_i, m)
+        fd = np.asarray([ir.dim for ir in fg._irreps], dtype=float)
+        fl = [ir.label for ir in fg._irreps]
+        for c, (chi, d) in enumerate(zip(chars, dims)):
+            res = chi[emb] / d  # = chi_i / d_i
+            err = np.abs(fch / fd[:, None] - res[None, :]).max(axis=1)
+            j = int(np.argmin(err))
+            if err[j] > 1e-6:
+                return None
+            labels[c].append(fl[j])
+    return [tuple(x) for x in labels]
+
+
+def _compute_irreps(g: Group) -> tuple[Irrep, ...]:
+    M = g.order
+    class_of, reps, sizes = g._classes
+    X = _characters(g)  # (r, r)
+    chars = X[:, class_of]  # (r, M)
+    dims = np.round(chars[:, 0].real).astype(int)
+    if int((dims**2).sum()) != M:
+        raise RuntimeError(f"group {g.name}: sum of d_k^2 = {(dims ** 2).sum()} != M = {M}")
+    labels = _factor_labels(g, chars, dims)
+    if labels is not None:
+        order = sorted(range(len(dims)), key=lambda c: (dims[c], labels[c]))
+    else:
+        order = sorted(range(len(dims)), key=functools.cmp_to_key(
+            lambda a, b: int(dims[a] > dims[b]) - int(dims[a] < dims[b]) or _tolerant_cmp(X[a], X[b])))
+        labels = [None] * len(dims)
+        for pos, c in enumerate(order):
+            labels[c] = pos
+    chars, dims = chars[order], dims[order]
+    labels = [labels[c] for c in order]
+    # snap imaginary round-off to 0
+    chars = np.where(np.abs(chars.imag) < 1e-12, chars.real + 0j, chars)
+    sq = g.table[np.arange(M), np.arange(M)]
+    out = []
+    for k in range(len(dims)):
+        chi, d = chars[k], int(dims[k])
+        nu = (chi[sq].sum() / M).real
+        ind = int(round(nu))
+        if abs(nu - ind) > 1e-6 or ind not in (-1, 0, 1):
+            raise RuntimeError(f"group {g.name}: Frobenius-Schur indicator {nu} is not in {{-1, 0, 1}}")
+        conj = int(np.argmin(np.abs(chars - np.conj(chi)[None, :]).max(axis=1)))
+        if d == 1:
+            rho = chi.reshape(M, 1, 1).astype(complex)
+        else:
+            rho = _rho_from_block(g, chi, d, real=(ind == 1))
+        for arr in (chi, rho):
+            arr.setflags(write=False)
+        out.append(Irrep(index=k, dim=d, character=chi, indicator=ind, rho=rho, conjugate=conj, label=labels[k]))
+    return tuple(out)
+
+
+def _compute_real_components(g: Group) -> tuple[RealComponent, ...]:
+    comps = []
+    seen: set[int] = set()
+    for ir in g._irreps:
+        if ir.index in seen:
+            continue
+        members = (ir.index,) if ir.conjugate == ir.index else (ir.index, ir.conjugate)
+        seen.update(members)
+        P = sum(_central_idempotent(g, g._irreps[k].character, g._irreps[k].dim) for k in members)
+        if np.iscomplexobj(P):
+            if np.abs(P.imag).max() > 1e-9:
+                raise RuntimeError(f"group {g.name}: real component {members} has a complex projector")
+            P = np.ascontiguousarray(P.real)
+        P.setflags(write=False)
+        label = ir.label
+        comps.append(RealComponent(index=len(comps), label=label, irreps=members, dim=ir.dim, type=ir.type,
+                                   rank=len(members) * ir.dim**2, projector=P))
+    return tuple(comps)
+
+
+# =========================================================================== Fourier basis and purity
+def fourier_basis(M: int) -> tuple[np.ndarray, np.ndarray]:
+    """The real orthonormal Fourier basis of ``R^M`` (functions on ``Z_M``) and each column's frequency.
+
+    Columns: ``1/sqrt(M)``, then for ``j = 1 .. (M-1)//2`` the pair ``sqrt(2/M) cos(2 pi j m / M)``,
+    ``sqrt(2/M) sin(2 pi j m / M)``, and for even ``M`` finally ``(-1)^m / sqrt(M)``.
+    Returns ``(F, freq)`` with ``F`` of shape ``(M, M)`` (rows: ``m``) and ``freq`` of shape ``(M,)``.
+    """
+    if not isinstance(M, (int, np.integer)) or M < 1:
+        raise ValueError(f"M: must be an integer >= 1; got {M!r}")
+    M = int(M)
+    m = np.arange(M)
+    cols, freq = [np.full(M, 1 / np.sqrt(M))], [0]
+    for j in range(1, (M - 1) // 2 + 1):
+        cols += [np.sqrt(2 / M) * np.cos(2 * np.pi * j * m / M), np.sqrt(2 / M) * np.sin(2 * np.pi * j * m / M)]
+        freq += [j, j]
+    if M % 2 == 0 and M > 1:
+        cols.append((-1.0) ** m / np.sqrt(M))
+        freq.append(M // 2)
+    return np.stack(cols, axis=1), np.asarray(freq, dtype=np.int64)
+
+
+def _as_group(group: Group | str) -> Group:
+    return make(group) if isinstance(group, str) else group
+
+
+def _as_array(x: Any) -> np.ndarray:
+    if hasattr(x, "detach"):  # torch tensor
+        x = x.detach().cpu().numpy()
+    return np.asarray(x, dtype=float)
+
+
+def component_power(x: Any, group: Group | str) -> np.ndarray:
+    """``||Pi_c x||^2`` for each real isotypic component ``c``: ``(..., M) -> (..., n_components)``."""
+    g = _as_group(group)
+    x = _as_array(x)
+    if x.shape[-1] != g.order:
+        raise ValueError(f"x: the last axis must have length M = {g.order} for {g.name}; got shape {x.shape}")
+    Q, comp = g._real_basis
+    coef2 = (x @ Q) ** 2
+    out = np.zeros(x.shape[:-1] + (len(g._real_components),))
+    for c in range(out.shape[-1]):
+        out[..., c] = coef2[..., comp == c].sum(axis=-1)
+    return out
+
+
+def purity(w: Any, group: Group | str) -> np.ndarray:
+    """Fraction of a hidden node's power in each real isotypic component.
+
+    ``w`` has shape ``(2M,)`` or ``(..., 2M)`` (a row per node, i.e. ``W.T`` for the paper's
+    ``W in R^{2M x K}``); its halves ``u = w[..., :M]``, ``v = w[..., M:]`` are both functions
+    on the group. Returns ``(..., n_components)``:
+    ``(||Pi_c u||^2 + ||Pi_c v||^2) / (||u||^2 + ||v||^2)``, summing to 1 over components
+    (NaN for a zero vector). The trivial component (constants) is component 0. The real
+    components are invariant under the inversion ``P``, so ``[u; P v]`` gives the same numbers.
+    """
+    g = _as_group(group)
+    w = _as_array(w)
+    M = g.order
+    if w.ndim == 0 or w.shape[-1] != 2 * M:
+        raise ValueError(f"w: the last axis must have length 2M = {2 * M} for {g.name}; got shape {w.shape}")
+    p = component_power(w[..., :M], g) + component_power(w[..., M:], g)
+    total = p.sum(axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, p / np.where(total > 0, total, 1.0), np.nan)
+
+
+def dominant_component(w: Any, group: Group | str) -> tuple[Any, Any]:
+    """``(index, fraction)`` of the component holding most of ``w``'s power (arrays for a batch)."""
+    p = purity(w, group)
+    idx = np.argmax(np.nan_to_num(p, nan=-1.0), axis=-1)
+    frac = np.take_along_axis(p, idx[..., None], axis=-1)[..., 0]
+    if np.ndim(idx) == 0:
+        return int(idx), float(frac)
+    return idx, frac
+
+
+def component_labels(group: Group | str) -> list[Any]:
+    """The labels of the real isotypic components, in order (``Z_M``: ``0, 1, ..., M // 2``)."""
+    return [c.label for c in _as_group(group)._real_components]
