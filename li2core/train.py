@@ -182,6 +182,7 @@ class Results:
     device: str
     wall_time: float
     batches: list[list[int]] = field(default_factory=list)
+    snapshots: list[dict[int, tuple[torch.Tensor, torch.Tensor]]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.configs)
@@ -218,6 +219,16 @@ class Results:
         if w is None:
             raise ValueError("final_weights: weights were not kept (train(..., keep_weights=False))")
         return w
+
+    def weights_at(self, i: int, epoch: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(W, V)`` of run ``i`` after ``epoch`` optimizer steps (requested via ``train(..., snapshots=...)``)."""
+        snaps = self.snapshots[i] if i < len(self.snapshots) else {}
+        if epoch not in snaps:
+            raise ValueError(
+                f"weights_at: no snapshot of run {i} at epoch {epoch}; available: {sorted(snaps)} "
+                "(pass snapshots=[...] to train)"
+            )
+        return snaps[epoch]
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -354,8 +365,12 @@ class _Batch:
                 out[9, s] = cos_dist(V_prev[s], V)
         return out
 
-    def run(self, pbar: object | None) -> tuple[np.ndarray, np.ndarray]:
+    def run(
+        self, pbar: object | None, snapshots: Iterable[int] = ()
+    ) -> tuple[np.ndarray, np.ndarray, list[dict[int, tuple[torch.Tensor, torch.Tensor]]]]:
         c0 = self.cfgs[0]
+        snap_at = {int(e) for e in snapshots if 0 <= int(e) <= c0.epochs}
+        snaps: list[dict[int, tuple[torch.Tensor, torch.Tensor]]] = [{} for _ in range(self.R)]
         E, k = c0.epochs, c0.eval_every
         eval_epochs = sorted(set(range(0, E, k)) | {E})
         is_eval = set(eval_epochs)
@@ -367,6 +382,9 @@ class _Batch:
             if t in is_eval:
                 buf[j] = self.evaluate(*prev)
                 j += 1
+            if t in snap_at:
+                for r in range(self.R):
+                    snaps[r][t] = (self.W[r].cpu().clone(), self.V[r].cpu().clone())
             if t == E:
                 break
             prev = (self.W.clone(), self.V.clone()) if (t + 1) in is_eval else (None, None)
@@ -376,7 +394,7 @@ class _Batch:
                     torch.cuda.synchronize(self.dev)
                 pbar.update((t + 1) - pbar.n_in_batch)  # type: ignore[attr-defined]
                 pbar.n_in_batch = t + 1  # type: ignore[attr-defined]
-        return np.asarray(eval_epochs), buf.cpu().numpy()
+        return np.asarray(eval_epochs), buf.cpu().numpy(), snaps
 
 
 def train(
@@ -385,6 +403,7 @@ def train(
     progress: bool = True,
     max_batch: int | None = None,
     keep_weights: bool = True,
+    snapshots: Iterable[int] = (),
 ) -> Results:
     """Train every config; compatible configs share one batched tensor program.
 
@@ -395,6 +414,8 @@ def train(
     progress: show a progress bar (epochs of the current batch, runs done / total).
     max_batch: at most this many runs per tensor program (default: as many as fit in memory).
     keep_weights: keep final ``W, V`` of every run for :meth:`Results.final_weights`.
+    snapshots: epochs at which to copy every run's ``W, V`` to the host (:meth:`Results.weights_at`);
+        epochs beyond a run's ``epochs`` are ignored.
     """
     cfgs = [configs] if isinstance(configs, TrainConfig) else list(configs)
     for i, c in enumerate(cfgs):
@@ -409,6 +430,10 @@ def train(
     metrics: list[dict[str, np.ndarray]] = [{}] * n
     n_train = [0] * n
     weights: list[tuple[torch.Tensor, torch.Tensor] | None] = [None] * n
+    snaps: list[dict[int, tuple[torch.Tensor, torch.Tensor]]] = [{} for _ in range(n)]
+    snapshots = sorted({int(e) for e in snapshots})
+    if any(e < 0 for e in snapshots):
+        raise ValueError(f"snapshots: epochs must be >= 0; got {snapshots}")
     tasks: dict[str, Task] = {}
     pbar = None
     if progress and plan:
@@ -425,11 +450,12 @@ def train(
                 pbar.set_description(f"batch {bi + 1}/{len(plan)}: {len(idx)} runs ({done}/{n} done)")
                 pbar.n_in_batch = 0  # type: ignore[attr-defined]
             batch = _Batch(bc, task, dev)
-            ep, buf = batch.run(pbar)
+            ep, buf, bsnaps = batch.run(pbar, snapshots)
             for r, i in enumerate(idx):
                 eval_epochs[i] = ep
                 metrics[i] = {m: buf[:, k, r].astype(np.float64) for k, m in enumerate(METRICS)}
                 n_train[i] = batch.n_train[r]
+                snaps[i] = bsnaps[r]
                 if keep_weights:
                     weights[i] = (batch.W[r].detach().cpu().clone(), batch.V[r].detach().cpu().clone())
             done += len(idx)
@@ -447,4 +473,5 @@ def train(
         device=str(dev),
         wall_time=time.perf_counter() - t0,
         batches=plan,
+        snapshots=snaps,
     )

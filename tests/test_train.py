@@ -391,3 +391,23 @@ def test_eval_every_larger_than_epochs_still_evaluates_init_and_end():
     W, V = (t.numpy() for t in res.final_weights(0))
     assert res.metrics[0]["train_loss"][-1] == pytest.approx(np_metrics(cfg(epochs=3, eval_every=5), W, V)["train_loss"],
                                                              rel=1e-10)
+
+
+def test_snapshots_equal_final_weights_of_shorter_runs() -> None:
+    """weights_at(i, t) of a long run equals final_weights of the same config trained for t epochs."""
+    base = TrainConfig(group="Z7", train_frac=0.6, width=8, epochs=6, eval_every=3, lr=1e-2, dtype="float64")
+    res = train([base, base.replace(seed=1)], device="cpu", progress=False, snapshots=[0, 2, 5, 99])
+    for t in (0, 2, 5):
+        short = train([base.replace(epochs=max(t, 1)), base.replace(seed=1, epochs=max(t, 1))],
+                      device="cpu", progress=False)
+        for i in range(2):
+            W, V = res.weights_at(i, t)
+            if t == 0:
+                W0, V0 = init_weights(7, 8, base.seed + i, 1.0, torch.float64)
+                assert torch.equal(W, W0) and torch.equal(V, V0)
+            else:
+                Ws, Vs = short.final_weights(i)
+                assert torch.allclose(W, Ws, rtol=1e-12, atol=1e-14)
+                assert torch.allclose(V, Vs, rtol=1e-12, atol=1e-14)
+    with pytest.raises(ValueError, match="weights_at: no snapshot"):
+        res.weights_at(0, 3)
