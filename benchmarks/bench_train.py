@@ -43,9 +43,9 @@ from li2core import TrainConfig
 from li2core.tasks import make_task, split
 
 PRESETS = {
-    # runs, M, width, epochs, baseline runs (None = all R)
-    "cpu": dict(runs=8, M=41, width=512, epochs=150, baseline_runs=None),
-    "gpu": dict(runs=64, M=71, width=2048, epochs=1000, baseline_runs=8),
+    # runs, M, width, epochs, baseline runs (None = all R), timed repeats (fastest counts)
+    "cpu": dict(runs=8, M=41, width=512, epochs=300, baseline_runs=None, repeats=3),
+    "gpu": dict(runs=64, M=71, width=2048, epochs=1000, baseline_runs=8, repeats=1),
 }
 WARMUP_EPOCHS = 3
 
@@ -132,6 +132,13 @@ def _sync(dev: torch.device) -> None:
         torch.cuda.synchronize(dev)
 
 
+def _loadavg() -> float | None:
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+
+
 def _configs(a: argparse.Namespace, epochs: int) -> list[TrainConfig]:
     return [
         TrainConfig(
@@ -151,7 +158,8 @@ def _configs(a: argparse.Namespace, epochs: int) -> list[TrainConfig]:
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--preset", choices=["auto", "cpu", "gpu"], default="auto",
-                    help="default sizes: cpu = R 8, M 41, K 512; gpu = R 64, M 71, K 2048; auto = by device")
+                    help="defaults: cpu = R 8, M 41, K 512, 300 epochs, 3 repeats; gpu = R 64, M 71, K 2048, "
+                    "1000 epochs, baseline timed on 8 seeds; auto = gpu on CUDA, else cpu")
     ap.add_argument("--device", default="auto", help="auto | cpu | cuda (auto: cuda if available)")
     ap.add_argument("--runs", type=int, help="R, seeds 0..R-1")
     ap.add_argument("--M", type=int, help="group order (the group is Z_M)")
@@ -163,12 +171,15 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--eval-every", type=int, default=10, help="li2core's evaluation interval")
     ap.add_argument("--baseline-runs", type=int,
                     help="time the baseline on only this many seeds and extrapolate runs*epochs/s")
-    ap.add_argument("--repeats", type=int, default=1,
-                    help="time both sides this many times, alternating, and keep the fastest of each")
+    ap.add_argument("--repeats", type=int,
+                    help="time both sides this many times, alternating, and keep the fastest of each "
+                    "(preset cpu: 3, gpu: 1)")
     ap.add_argument("--threads", type=int, help="torch.set_num_threads (default: torch's choice)")
     a = ap.parse_args(argv)
-    if a.device == "auto":
-        a.device = "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        a.device = str(li2core.resolve_device(a.device))
+    except (ValueError, RuntimeError) as e:
+        ap.error(str(e))
     if a.preset == "auto":
         a.preset = "gpu" if a.device.startswith("cuda") else "cpu"
     for k, v in PRESETS[a.preset].items():
@@ -205,6 +216,7 @@ def main(argv: list[str] | None = None) -> float:
     )
     print(f"li2core : {R} runs batched, eval_every={a.eval_every} (10 metrics incl. n x n and K x K Grams)")
 
+    load0 = _loadavg()
     # Warm-up: a few epochs of each (allocator, kernels, lazy init).
     baseline_run(group, a.train_frac, a.width, WARMUP_EPOCHS, 0, a.lr, a.weight_decay, dev)
     li2core.train(_configs(a, WARMUP_EPOCHS), device=dev, progress=False)
@@ -245,15 +257,24 @@ def main(argv: list[str] | None = None) -> float:
     last = fr[fr.epoch == E].sort_values("run")
     li2_te = last.test_acc.to_numpy()
     li2_tr = last.train_acc.to_numpy()
+    li2_loss = last.train_loss.to_numpy()
     b_te = [d["test_acc"] for d in base_final]
     b_tr = [d["train_acc"] for d in base_final]
+    b_loss = [d["train_loss"] for d in base_final]
     mean = lambda xs: float(sum(xs) / len(xs)) if len(xs) else math.nan  # noqa: E731
     print(
-        f"sanity (final, seeds 0..{B - 1}): baseline train_acc {mean(b_tr):.3f} test_acc {mean(b_te):.3f} | "
-        f"li2core train_acc {mean(li2_tr[:B]):.3f} test_acc {mean(li2_te[:B]):.3f}"
+        f"sanity (after the last step, mean over seeds 0..{B - 1}): baseline train_acc {mean(b_tr):.3f} "
+        f"test_acc {mean(b_te):.3f} train_loss {mean(b_loss):.4g} | li2core train_acc {mean(li2_tr[:B]):.3f} "
+        f"test_acc {mean(li2_te[:B]):.3f} train_loss {mean(li2_loss[:B]):.4g}"
         + (f" (all {R}: test_acc {mean(li2_te):.3f})" if B < R else "")
         + "  [different init draws: means should be close, not equal]"
     )
+    load1 = _loadavg()
+    if load0 is not None and load1 is not None:
+        busy = max(load0, load1) > (os.cpu_count() or 1) + 0.5 if dev.type == "cpu" else False
+        print(f"1-min load average before/after: {load0:.2f} / {load1:.2f}"
+              + ("  [WARNING: other processes were competing for the CPU; multi-threaded ops suffer most, "
+                 "so these numbers are unreliable (in tests here they hurt li2core most); rerun on an idle machine]" if busy else ""))
     speedup = rate_li2 / rate_base
     print(f"speedup: {speedup:.2f}")
     return speedup

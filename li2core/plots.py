@@ -16,15 +16,6 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-__all__ = [
-    "theme",
-    "band_data",
-    "fig3_dynamics_data",
-    "fig3_dynamics",
-    "fig3_two_stage_data",
-    "fig3_two_stage",
-    "save_figure",
-]
 
 #: Axis labels of the metric columns of :meth:`li2core.Results.frame`.
 LABELS = {
