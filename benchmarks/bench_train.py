@@ -14,8 +14,9 @@ Both sides run in this one process, on the same device, on R seeds of one config
   each pulled to the host with ``.item()``; then ``zero_grad`` / ``backward`` / ``step``.
 
 The baseline uses ``li2core.tasks.make_task`` / ``split`` for its indices, so both sides train
-on the same pairs. li2core evaluates every ``--eval-every`` epochs but computes more metrics
-(G_F, and Gram-matrix ratios that form n x n and K x K matrices per run).
+on the same pairs. li2core evaluates every ``--eval-every`` epochs (default 10), by default the
+same metrics as the baseline (``--metrics basic``: train/test accuracy and loss); ``--metrics all``
+adds G_F and the Gram-matrix ratios (n x n and K x K matrices per run and evaluation).
 
 Prints runs*epochs/s of both sides; the last line is ``speedup: X.XX`` (li2core / baseline).
 
@@ -169,6 +170,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--weight-decay", type=float, default=2e-4)
     ap.add_argument("--eval-every", type=int, default=10, help="li2core's evaluation interval")
+    ap.add_argument("--metrics", choices=["basic", "all"], default="basic",
+                    help="li2core's metric set: basic = train/test accuracy and loss, the baseline's own metrics "
+                         "(default); all = also G_F and the n x n / K x K Gram ratios")
     ap.add_argument("--baseline-runs", type=int,
                     help="time the baseline on only this many seeds and extrapolate runs*epochs/s")
     ap.add_argument("--repeats", type=int,
@@ -214,12 +218,14 @@ def main(argv: list[str] | None = None) -> float:
         f"baseline: author-style loop, one seed at a time, train+test acc/loss with .item() every epoch; "
         f"timed on {B} of {R} seeds" + (" (runs*epochs/s extrapolated to R)" if B < R else "")
     )
-    print(f"li2core : {R} runs batched, eval_every={a.eval_every} (10 metrics incl. n x n and K x K Grams)")
+    what = ("train/test accuracy and loss, as the baseline" if a.metrics == "basic"
+            else "all 10 metrics incl. G_F and the n x n and K x K Gram ratios")
+    print(f"li2core : {R} runs batched, eval_every={a.eval_every}, metrics={a.metrics} ({what})")
 
     load0 = _loadavg()
     # Warm-up: a few epochs of each (allocator, kernels, lazy init).
     baseline_run(group, a.train_frac, a.width, WARMUP_EPOCHS, 0, a.lr, a.weight_decay, dev)
-    li2core.train(_configs(a, WARMUP_EPOCHS), device=dev, progress=False)
+    li2core.train(_configs(a, WARMUP_EPOCHS), device=dev, progress=False, metrics=a.metrics)
     _sync(dev)
 
     # Timed runs; with --repeats > 1 the sides alternate and the fastest repeat of each counts
@@ -234,7 +240,7 @@ def main(argv: list[str] | None = None) -> float:
 
         _sync(dev)
         t0, c0 = time.perf_counter(), time.process_time()
-        res = li2core.train(_configs(a, E), device=dev, progress=False)
+        res = li2core.train(_configs(a, E), device=dev, progress=False, metrics=a.metrics)
         _sync(dev)
         t_li2, c_li2 = min(t_li2, time.perf_counter() - t0), min(c_li2, time.process_time() - c0)
     rate_base = B * E / t_base

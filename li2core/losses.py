@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["LOSSES", "loss_and_grad", "accuracy", "sample_center"]
+__all__ = ["LOSSES", "loss_and_grad", "row_losses", "accuracy", "sample_center"]
 
 LOSSES = ("mse_class", "mse_sample", "nll")
 
@@ -71,6 +71,26 @@ def loss_and_grad(
     else:
         raise ValueError(f"loss: unknown loss {name!r}; accepted: {', '.join(LOSSES)}")
     return loss, grad
+
+
+def row_losses(name: str, O: torch.Tensor, y: torch.Tensor) -> torch.Tensor | None:
+    """Per-row losses ``(R, n)`` for the losses that are a mean over rows (``mse_class``, ``nll``).
+
+    The run's loss on any row set is the mean of these over the set. ``mse_sample`` centres over
+    the set itself, so it has no per-row form: ``None``.
+    """
+    R, n, M = O.shape
+    if y.dim() == 1:
+        y = y.expand(R, n)
+    if name == "mse_class":
+        diff = O - O.mean(dim=-1, keepdim=True)
+        diff.scatter_add_(-1, y[..., None], torch.full_like(diff[..., :1], -1.0))
+        return (diff + 1.0 / M).pow(2).sum(-1)
+    if name == "nll":
+        return -torch.log_softmax(O, dim=-1).gather(-1, y[..., None]).squeeze(-1)
+    if name == "mse_sample":
+        return None
+    raise ValueError(f"loss: unknown loss {name!r}; accepted: {', '.join(LOSSES)}")
 
 
 def accuracy(O: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -17,6 +17,7 @@ __all__ = [
     "ftf_offdiag_ratio",
     "fft_dist_ideal",
     "fft_offdiag_ratio",
+    "fft_ratios",
     "cos_dist",
     "first_epoch_reaching",
     "mean_curve",
@@ -71,6 +72,29 @@ def fft_dist_ideal(F: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return (g2 - 2 * inner + ideal2).clamp_min(0.0).sqrt() / g2.sqrt()
 
 
+def fft_ratios(F: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(fft_offdiag_ratio, fft_dist_ideal)`` sharing one ``n x n`` product.
+
+    ``G = F F^T`` is recovered from ``G_c = F~ F^T`` as ``G_c + m (F mu)^T`` (``mu`` = mean row),
+    which avoids the cancellation of forming ``F~^T F~`` from ``F^T F``.
+    """
+    m = mask.to(F.dtype)
+    Fm = F * m[..., None]
+    n = m.sum(-1)
+    mu = Fm.sum(1) / n.clamp_min(1.0)[:, None]
+    Gc = torch.bmm(Fm - m[..., None] * mu[:, None, :], Fm.transpose(-1, -2))
+    ratio = _offdiag_ratio(Gc, m)
+    G = Gc.add_(m[..., None] * torch.bmm(Fm, mu[..., None]).transpose(-1, -2))
+    tr = torch.diagonal(G, dim1=-2, dim2=-1).sum(-1)
+    tot = G.sum(dim=(-2, -1))
+    g2 = G.pow(2).sum(dim=(-2, -1))
+    d = tr / n
+    o = (tot - tr) / (n * (n - 1)).clamp_min(1.0)
+    inner = (d - o) * tr + o * tot
+    ideal2 = n * d * d + n * (n - 1) * o * o
+    return ratio, (g2 - 2 * inner + ideal2).clamp_min(0.0).sqrt() / g2.sqrt()
+
+
 def cos_dist(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
     """Per-run cosine distance ``1 - <A, B> / (||A|| ||B||)`` of flattened ``(R, ...)`` tensors.
 
@@ -112,3 +136,21 @@ def peak_epoch(frame: "pd.DataFrame", metric: str, by: Sequence[str] = (), min_e
     if not by:
         return float(curve.idxmax())
     return curve.groupby(level=list(range(len(by)))).apply(lambda s: s.droplevel(list(range(len(by)))).idxmax())
+
+
+# --- Chapter thm1_energy: the Stage-II window of a run -------------------------------------
+
+
+def stage2_window(frame: "pd.DataFrame", train_thr: float = 0.99, test_thr: float = 0.95,
+                  by: Sequence[str] = ("run",)) -> "pd.DataFrame":
+    """Per group of ``by``: Stage II as the epochs between memorisation and grokking.
+
+    ``start`` is the first epoch with ``train_acc >= train_thr`` (the end of Stage I: the training
+    set is fitted), ``end`` the first epoch with ``test_acc >= test_thr`` (grokking); NaN when never
+    reached. Columns ``*by, start, end``; the window is ``start <= epoch < end``.
+    """
+    import pandas as pd
+
+    s = first_epoch_reaching(frame, "train_acc", train_thr, by=by).rename("start")
+    e = first_epoch_reaching(frame, "test_acc", test_thr, by=by).rename("end")
+    return pd.concat([s, e], axis=1).reset_index()

@@ -11,7 +11,7 @@ from typing import Callable
 
 import torch
 
-__all__ = ["ACTIVATIONS", "activation", "init_weights", "preact", "preact_all", "forward"]
+__all__ = ["ACTIVATIONS", "activation", "init_weights", "preact", "preact_all", "preact_grid", "forward"]
 
 ACTIVATIONS = ("sqr", "relu", "silu", "relusqr")
 
@@ -85,20 +85,29 @@ def init_weights(
 def preact(W: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """``X W`` for per-run pairs: ``W (R, 2M, K)``, ``a, b (R, n)`` → ``(R, n, K)``.
 
-    Row ``i`` of run ``r`` is ``W[r, a[r, i]] + W[r, M + b[r, i]]``, via one flat ``index_select``.
+    Row ``i`` of run ``r`` is ``W[r, a[r, i]] + W[r, M + b[r, i]]``: one summed embedding lookup
+    (``embedding_bag``) into the flattened ``(R * 2M, K)`` weights.
     """
     R, twoM, K = W.shape
     off = (torch.arange(R, device=W.device) * twoM)[:, None]
-    flat = W.reshape(R * twoM, K)
-    ia = (a + off).reshape(-1)
-    ib = (b + twoM // 2 + off).reshape(-1)
-    return (flat.index_select(0, ia) + flat.index_select(0, ib)).view(R, -1, K)
+    idx = torch.stack(((a + off).reshape(-1), (b + twoM // 2 + off).reshape(-1)), dim=1)
+    return torch.nn.functional.embedding_bag(idx, W.reshape(R * twoM, K), mode="sum").view(R, -1, K)
 
 
 def preact_all(W: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """``X W`` for pairs shared by all runs: ``a, b (n,)`` → ``(R, n, K)``."""
     M = W.shape[1] // 2
     return W.index_select(1, a) + W.index_select(1, b + M)
+
+
+def preact_grid(W: torch.Tensor) -> torch.Tensor:
+    """``X W`` for all ``M^2`` pairs in :func:`li2core.tasks.make_task` order (pair ``i = a M + b``).
+
+    ``W (R, 2M, K)`` → ``(R, M^2, K)`` by broadcasting ``W[:, a] + W[:, M + b]`` over the grid.
+    """
+    R, twoM, K = W.shape
+    M = twoM // 2
+    return (W[:, :M, None, :] + W[:, None, M:, :]).reshape(R, M * M, K)
 
 
 def forward(W: torch.Tensor, V: torch.Tensor, a: torch.Tensor, b: torch.Tensor, act: str = "sqr") -> torch.Tensor:

@@ -24,14 +24,14 @@ import pandas as pd
 import torch
 
 from . import groups
-from .losses import LOSSES, accuracy, loss_and_grad
-from .measures import cos_dist, fft_dist_ideal, fft_offdiag_ratio, ftf_offdiag_ratio
-from .models import ACTIVATIONS, activation, init_weights, preact, preact_all
+from .losses import LOSSES, loss_and_grad, row_losses
+from .measures import cos_dist, fft_ratios, ftf_offdiag_ratio
+from .models import ACTIVATIONS, activation, init_weights, preact, preact_grid
 from .optim import OPTIMIZERS, BatchedOptimizer
 from .tasks import Task, critical_train_frac, make_task, n_train_for, split
 from .theory import G_F
 
-__all__ = ["TrainConfig", "Results", "train", "METRICS", "resolve_device"]
+__all__ = ["TrainConfig", "Results", "train", "METRICS", "METRIC_SETS", "resolve_device"]
 
 #: Metric columns of :meth:`Results.frame`, in order.
 METRICS = (
@@ -57,6 +57,12 @@ METRIC_DOC = {
     "fft_dist_ideal": "||F F^T - (a I + b 11^T)||_F / ||F F^T||_F (Lemma 1's form)",
     "dW_cos_dist": "1 - cos(W_{t-1}, W_t): cosine distance between consecutive W",
     "dV_cos_dist": "1 - cos(V_{t-1}, V_t): cosine distance between consecutive V",
+}
+#: Named metric sets for ``train(..., metrics=...)``. "basic" is what a sweep needs; the Gram
+#: ratios cost two n x n and one K x K product per run and evaluation.
+METRIC_SETS = {
+    "all": METRICS,
+    "basic": ("train_acc", "test_acc", "train_loss", "test_loss"),
 }
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 _BATCH_FIELDS = ("group", "width", "activation", "loss", "optimizer", "epochs", "eval_every", "dtype")
@@ -183,13 +189,15 @@ class Results:
     wall_time: float
     batches: list[list[int]] = field(default_factory=list)
     snapshots: list[dict[int, tuple[torch.Tensor, torch.Tensor]]] = field(default_factory=list)
+    metric_names: tuple[str, ...] = METRICS
 
     def __len__(self) -> int:
         return len(self.configs)
 
     def diverged(self, i: int) -> bool:
         """True when run ``i`` produced a non-finite training loss or weights."""
-        bad = not np.all(np.isfinite(self.metrics[i]["train_loss"]))
+        loss = self.metrics[i].get("train_loss")
+        bad = loss is not None and not np.all(np.isfinite(loss))
         w = self.weights[i]
         if w is not None:
             bad = bad or not (torch.isfinite(w[0]).all() and torch.isfinite(w[1]).all())
@@ -197,6 +205,8 @@ class Results:
 
     def frame(self) -> pd.DataFrame:
         """Tidy frame: one row per (run, epoch), metric columns, then the config fields.
+
+        Only the metrics requested from :func:`train` are columns (all of :data:`METRICS` by default).
 
         ``run`` is the config's index in the list given to :func:`train`; ``epoch`` counts
         optimizer steps (0 = initialisation). Extra columns: ``M``, ``p`` (effective
@@ -210,7 +220,7 @@ class Results:
             d.update(M=cfg.M, p=cfg.p, n_train=self.n_train[i], diverged=self.diverged(i))
             parts.append(pd.DataFrame(d))
         if not parts:
-            return pd.DataFrame(columns=["run", "epoch", *METRICS])
+            return pd.DataFrame(columns=["run", "epoch", *self.metric_names])
         return pd.concat(parts, ignore_index=True)
 
     def final_weights(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -278,12 +288,16 @@ def _plan_batches(configs: Sequence[TrainConfig], dev: torch.device, max_batch: 
 class _Batch:
     """R runs of one batch key, as one tensor program."""
 
-    def __init__(self, cfgs: list[TrainConfig], task: Task, dev: torch.device) -> None:
+    def __init__(
+        self, cfgs: list[TrainConfig], task: Task, dev: torch.device, metrics: tuple[str, ...] = METRICS
+    ) -> None:
         self.cfgs, self.task, self.dev = cfgs, task, dev
+        self.want = frozenset(metrics)
         c0 = cfgs[0]
         self.R, self.M, self.K = len(cfgs), task.M, c0.width
         self.dtype = _DTYPES[c0.dtype]
         self.sigma, self.dsigma = activation(c0.activation)
+        self.is_sqr = c0.activation == "sqr"
         self.loss = c0.loss
         splits = [split(task, c.p, c.seed) for c in cfgs]
         self.n_train = [s.n_train for s in splits]
@@ -305,7 +319,12 @@ class _Batch:
         # batch-mates still need theirs (so test "any run has a test pair", not "every run").
         self.test_rows = (~all_train).any(dim=1).to(dev)
         self.has_test = bool(self.test_rows.any())
-        self.a_all, self.b_all, self.y_all = task.a.to(dev), task.b.to(dev), task.y.to(dev)
+        M = task.M
+        if not (torch.equal(task.a, torch.arange(N) // M) and torch.equal(task.b, torch.arange(N) % M)):
+            raise ValueError("task: pairs must be in make_task order (pair i = (i // M, i % M))")
+        self.y_all = task.y.to(dev)
+        self.n_tr_all = self.all_train.sum(1)
+        self.n_te_all = self.all_test.sum(1)
         Ws, Vs = zip(*(init_weights(self.M, self.K, c.seed, c.top_layer_init_multiplier, self.dtype) for c in cfgs))
         self.W = torch.stack(Ws).to(dev)
         self.V = torch.stack(Vs).to(dev)
@@ -329,7 +348,10 @@ class _Batch:
         _, dO = loss_and_grad(self.loss, O, self.tr_y, self.tr_mask)
         dV = torch.bmm(F.transpose(1, 2), dO)
         del F
-        dh = torch.bmm(dO, V.transpose(1, 2)).mul_(self.dsigma(h))
+        if self.is_sqr:  # sigma'(h) = 2h: scale the small dO instead of forming 2h (bitwise the same)
+            dh = torch.bmm(dO.mul_(2.0), V.transpose(1, 2)).mul_(h)
+        else:
+            dh = torch.bmm(dO, V.transpose(1, 2)).mul_(self.dsigma(h))
         del h
         dW = torch.zeros(self.R * 2 * self.M, self.K, dtype=W.dtype, device=W.device)
         dh = dh.view(-1, self.K)
@@ -338,28 +360,42 @@ class _Batch:
 
     @torch.no_grad()
     def evaluate(self, W_prev: torch.Tensor | None, V_prev: torch.Tensor | None) -> torch.Tensor:
-        """All metrics at the current weights, ``(len(METRICS), R)`` on the device."""
+        """The requested metrics at the current weights, ``(len(METRICS), R)`` on the device (NaN if not requested)."""
         out = torch.full((len(METRICS), self.R), float("nan"), dtype=self.dtype, device=self.dev)
+        want = self.want
         for s0 in range(0, self.R, self.eval_chunk):
             s = slice(s0, min(self.R, s0 + self.eval_chunk))
             W, V = self.W[s], self.V[s]
-            Fa = self.sigma(preact_all(W, self.a_all, self.b_all))
+            Fa = self.sigma(preact_grid(W))
             Oa = torch.bmm(Fa, V)
-            out[0, s] = accuracy(Oa, self.y_all, self.all_train[s])
-            out[2, s] = loss_and_grad(self.loss, Oa, self.y_all, self.all_train[s], need_grad=False)[0]
-            if self.has_test:
-                out[1, s] = accuracy(Oa, self.y_all, self.all_test[s])
-                test_loss = loss_and_grad(self.loss, Oa, self.y_all, self.all_test[s], need_grad=False)[0]
-                out[3, s] = torch.where(self.test_rows[s], test_loss, torch.nan)
-            r, N = Fa.shape[0], Fa.shape[1]
-            rows = (self.tr_idx[s] + (torch.arange(r, device=self.dev) * N)[:, None]).reshape(-1)
-            F = Fa.reshape(r * N, self.K).index_select(0, rows).view(r, -1, self.K)
-            del Fa, Oa
-            mask = self.tr_mask[s]
-            out[4, s] = G_F(F, V, self.Y_tr[s], mask).flatten(1).norm(dim=1)
-            out[5, s] = ftf_offdiag_ratio(F, mask)
-            out[6, s] = fft_offdiag_ratio(F, mask)
-            out[7, s] = fft_dist_ideal(F, mask)
+            mtr, mte = self.all_train[s], self.all_test[s]
+            hit = (Oa.argmax(dim=-1) == self.y_all).to(self.dtype)
+            out[0, s] = (hit * mtr).sum(1) / self.n_tr_all[s]
+            out[1, s] = (hit * mte).sum(1) / self.n_te_all[s]  # NaN for a run without test pairs
+            rl = row_losses(self.loss, Oa, self.y_all)
+            if rl is not None:
+                out[2, s] = (rl * mtr).sum(1) / self.n_tr_all[s]
+                out[3, s] = (rl * mte).sum(1) / self.n_te_all[s]
+            else:
+                out[2, s] = loss_and_grad(self.loss, Oa, self.y_all, mtr, need_grad=False)[0]
+                if self.has_test:
+                    test_loss = loss_and_grad(self.loss, Oa, self.y_all, mte, need_grad=False)[0]
+                    out[3, s] = torch.where(self.test_rows[s], test_loss, torch.nan)
+            del Oa, hit, rl
+            if want & {"G_F_norm", "ftf_offdiag_ratio", "fft_offdiag_ratio", "fft_dist_ideal"}:
+                r, N = Fa.shape[0], Fa.shape[1]
+                rows = (self.tr_idx[s] + (torch.arange(r, device=self.dev) * N)[:, None]).reshape(-1)
+                F = Fa.reshape(r * N, self.K).index_select(0, rows).view(r, -1, self.K)
+                del Fa
+                mask = self.tr_mask[s]
+                if "G_F_norm" in want:
+                    out[4, s] = G_F(F, V, self.Y_tr[s], mask).flatten(1).norm(dim=1)
+                if "ftf_offdiag_ratio" in want:
+                    out[5, s] = ftf_offdiag_ratio(F, mask)
+                if want & {"fft_offdiag_ratio", "fft_dist_ideal"}:
+                    out[6, s], out[7, s] = fft_ratios(F, mask)
+            else:
+                del Fa
             if W_prev is not None and V_prev is not None:
                 out[8, s] = cos_dist(W_prev[s], W)
                 out[9, s] = cos_dist(V_prev[s], V)
@@ -387,7 +423,8 @@ class _Batch:
                     snaps[r][t] = (self.W[r].cpu().clone(), self.V[r].cpu().clone())
             if t == E:
                 break
-            prev = (self.W.clone(), self.V.clone()) if (t + 1) in is_eval else (None, None)
+            track = (t + 1) in is_eval and bool(self.want & {"dW_cos_dist", "dV_cos_dist"})
+            prev = (self.W.clone(), self.V.clone()) if track else (None, None)
             self.step()
             if pbar is not None and ((t + 1) % sync_every == 0 or t + 1 == E):
                 if self.dev.type == "cuda":
@@ -404,6 +441,7 @@ def train(
     max_batch: int | None = None,
     keep_weights: bool = True,
     snapshots: Iterable[int] = (),
+    metrics: str | Sequence[str] = "all",
 ) -> Results:
     """Train every config; compatible configs share one batched tensor program.
 
@@ -416,6 +454,8 @@ def train(
     keep_weights: keep final ``W, V`` of every run for :meth:`Results.final_weights`.
     snapshots: epochs at which to copy every run's ``W, V`` to the host (:meth:`Results.weights_at`);
         epochs beyond a run's ``epochs`` are ignored.
+    metrics: ``"all"`` (every column of :data:`METRICS`), ``"basic"`` (train/test accuracy and loss:
+        what a sweep needs, and much cheaper: no Gram matrices), or a list of metric names.
     """
     cfgs = [configs] if isinstance(configs, TrainConfig) else list(configs)
     for i, c in enumerate(cfgs):
@@ -423,6 +463,17 @@ def train(
             raise TypeError(f"configs[{i}]: expected a TrainConfig, got {type(c).__name__}")
     if max_batch is not None and (not _is_int(max_batch) or max_batch < 1):
         raise ValueError(f"max_batch: must be an integer >= 1 or None; got {max_batch!r}")
+    if isinstance(metrics, str):
+        if metrics not in METRIC_SETS:
+            raise ValueError(f"metrics: unknown metric set {metrics!r}; accepted: {', '.join(METRIC_SETS)} or a list of {', '.join(METRICS)}")
+        wanted = tuple(METRIC_SETS[metrics])
+    else:
+        wanted = tuple(metrics)
+        bad = [m for m in wanted if m not in METRICS]
+        if bad or not wanted:
+            raise ValueError(f"metrics: unknown metrics {bad}; accepted: {', '.join(METRICS)}")
+    # accuracy and loss come with every evaluation; keep the requested order of METRICS
+    wanted = tuple(m for m in METRICS if m in set(wanted) | set(METRIC_SETS["basic"]))
     dev = resolve_device(device)
     plan = _plan_batches(cfgs, dev, max_batch)
     n = len(cfgs)
@@ -449,11 +500,11 @@ def train(
             if pbar is not None:
                 pbar.set_description(f"batch {bi + 1}/{len(plan)}: {len(idx)} runs ({done}/{n} done)")
                 pbar.n_in_batch = 0  # type: ignore[attr-defined]
-            batch = _Batch(bc, task, dev)
+            batch = _Batch(bc, task, dev, wanted)
             ep, buf, bsnaps = batch.run(pbar, snapshots)
             for r, i in enumerate(idx):
                 eval_epochs[i] = ep
-                metrics[i] = {m: buf[:, k, r].astype(np.float64) for k, m in enumerate(METRICS)}
+                metrics[i] = {m: buf[:, k, r].astype(np.float64) for k, m in enumerate(METRICS) if m in wanted}
                 n_train[i] = batch.n_train[r]
                 snaps[i] = bsnaps[r]
                 if keep_weights:
@@ -474,4 +525,5 @@ def train(
         wall_time=time.perf_counter() - t0,
         batches=plan,
         snapshots=snaps,
+        metric_names=wanted,
     )
