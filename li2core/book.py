@@ -386,7 +386,8 @@ def execute_notebook(
     fig_dir.mkdir(parents=True)
 
     params = dict(sections.get(name, {}))
-    params["out_dir"] = str(fig_dir)
+    # repo-relative when inside the repo (the kernel runs with cwd = root), so executed pages show no machine paths
+    params["out_dir"] = _rel(fig_dir, root) if fig_dir.is_relative_to(root) else str(fig_dir)
     params["profile"] = prof_name
 
     kernel, private = _ensure_kernel()

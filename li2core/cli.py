@@ -1,4 +1,4 @@
-"""Command line: ``python -m li2core train ...`` (and ``book``).
+"""Command line: ``python -m li2core train ...`` (and ``book``, ``sweep``, ``sweep-status``).
 
 Bad arguments exit with status 2 and one line naming the problem, never a traceback.
 """
@@ -63,6 +63,24 @@ def _build_parser() -> _Parser:
     t.add_argument("--max-batch", type=int, default=None, help="at most this many runs per tensor program")
     t.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     t.add_argument("--out", required=True, help="CSV file for the tidy frame (one row per run and epoch)")
+    # sweep / sweep-status: grids of runs in a resumable SQLite store (li2core.sweep)
+    sw = sub.add_parser("sweep", help="train a sweep spec (YAML) into a resumable SQLite store (see li2core.sweep)")
+    sw.add_argument("spec", help="YAML spec: name, base, grid / zip / configs, metrics")
+    sw.add_argument("--store", required=True, help="SQLite file for the records (created if missing)")
+    sw.add_argument("--device", default="auto", help="auto | cpu | cuda (default auto)")
+    sw.add_argument("--max-batch", type=int, default=None, help="at most this many runs per batch (= per write, per job)")
+    sw.add_argument("--executor", default="local", choices=["local", "slurm", "submitit-local", "submitit-debug"],
+                    help="local: train here (default); slurm: one submitit job per batch; submitit-local/-debug: tests")
+    sw.add_argument("--submitit-folder", default=None, help="submitit's job folder (default <store>-submitit/)")
+    sw.add_argument("--slurm-partition", default=None, help="slurm partition")
+    sw.add_argument("--slurm-time", type=int, default=None, help="job time limit in minutes")
+    sw.add_argument("--slurm-gpus", type=int, default=None, help="GPUs per job")
+    sw.add_argument("--slurm-cpus", type=int, default=None, help="CPUs per job")
+    sw.add_argument("--slurm-mem-gb", type=float, default=None, help="memory per job (GB)")
+    sw.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    ss = sub.add_parser("sweep-status", help="runs done / total / diverged per sweep in a store (and for a spec)")
+    ss.add_argument("spec", nargs="?", default=None, help="optional YAML spec: also report its runs left")
+    ss.add_argument("--store", required=True, help="the SQLite store")
     b = sub.add_parser("book", help="execute the notebooks and build the HTML book (see li2core.book)")
     b.add_argument("args", nargs=argparse.REMAINDER, help="arguments for python -m li2core.book")
     return p
@@ -107,6 +125,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ns = _build_parser().parse_args(argv)
     if ns.command == "train":
         return _train(ns)
+    if ns.command in ("sweep", "sweep-status"):
+        from . import sweep
+
+        return sweep.cli_sweep(ns) if ns.command == "sweep" else sweep.cli_status(ns)
     if ns.command == "book":
         from . import book
 
