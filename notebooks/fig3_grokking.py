@@ -45,7 +45,7 @@
 # %% tags=["parameters"]
 M = 41  # group order: the task is Z_M (modular addition)
 width = 512  # hidden width K
-train_frac = 0.4  # p = n / M^2
+train_frac = 0.4  # training fraction p (n / M^2)
 seeds = 4  # seeds 0..seeds-1 for every weight decay
 epochs = 400  # full-batch optimizer steps
 lr = 1e-3  # Adam learning rate

@@ -1,0 +1,143 @@
+"""Library code of the chapter thm5_memorization (Theorem 5), checked against independent computations:
+explicit rows and one-hot ``X``, closed forms, the KKT condition (Lemma 5), and the reduced solver."""
+from __future__ import annotations
+
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from li2core import plots
+from li2core import theory as th
+from li2core.groups import make
+
+DT = torch.float64
+
+
+@pytest.mark.parametrize("name", ["Z7", "S3"])
+def test_single_target_rows_weights_and_pair_sums(name):
+    g = make(name)
+    M, T = g.order, g.table
+    h = 2
+    rows = th.single_target_rows(g, h)
+    a, b = (rows // M).numpy(), (rows % M).numpy()
+    assert a.tolist() == list(range(M)) and all(T[a, b] == h)
+    p = th.single_target_probabilities(M, 3)
+    wts = th.single_target_weights(g, h, p)
+    assert wts.shape == (M * M,) and float(wts.sum()) == pytest.approx(1.0) and int((wts > 0).sum()) == M
+    w = th.random_starts(1, M, seed=1)[0]
+    s = th.pair_sums(w, g, h)
+    np.testing.assert_allclose(s.numpy(), w[a].numpy() + w[M + b].numpy())
+    with pytest.raises(ValueError, match="target"):
+        th.single_target_rows(g, M)
+
+
+@pytest.mark.parametrize("act", ["sqr", "relu", "silu"])
+def test_weighted_energy_is_the_reduced_objective_squared_and_literal_rows_give_zero(act):
+    g = make("Z7")
+    M, h = 7, 4
+    p = th.single_target_probabilities(M, 0)
+    wts = th.single_target_weights(g, h, p)
+    w = th.random_starts(5, M, seed=2)
+    F = th.memorization_objective(th.pair_sums(w, g, h), p, act)
+    torch.testing.assert_close(th.energy(w, g, act, weights=wts), 0.5 * (1 - 1 / M) * F**2, rtol=1e-12, atol=1e-15)
+    # independent: explicit z over all pairs with weights, centred over classes
+    X, Y = th.design(g)
+    sig = {"sqr": lambda x: x * x, "relu": torch.relu, "silu": torch.nn.functional.silu}[act]
+    z = Y.T @ (wts[:, None] * sig(X @ w.T))  # (M, B)
+    zc = z - z.mean(0)
+    torch.testing.assert_close(th.energy(w, g, act, weights=wts), 0.5 * zc.pow(2).sum(0), rtol=1e-12, atol=1e-15)
+    rows = th.single_target_rows(g, h)
+    assert float(th.energy(w, g, act, rows=rows, weights=p).abs().max()) < 1e-25
+
+
+def test_memorization_node_round_trip_and_norm():
+    g = make("D5")
+    s = torch.tensor([0.3, 0.0, 1.0, 0.2, 0.5, 0.1, 0.0, 0.4, 0.2, 0.3], dtype=DT)
+    w = th.memorization_node(s, g, 7)
+    torch.testing.assert_close(th.pair_sums(w, g, 7), s)
+    assert abs(float(w.norm()) ** 2 - float(s.pow(2).sum()) / 2) < 1e-14
+    gs = 3
+    foc = th.memorization_node(math.sqrt(2) * torch.eye(10, dtype=DT)[gs], g, 7)
+    inv = th.inverse_perm(g)
+    b = int(g.table[int(inv[gs]), 7])
+    expect = torch.zeros(20, dtype=DT)
+    expect[gs] = expect[10 + b] = 1 / math.sqrt(2)
+    torch.testing.assert_close(foc, expect)  # the paper's focused (e_g*, e_{g*^-1 h}) / sqrt 2
+
+
+def test_memorization_phi_and_profile_invert():
+    x = torch.tensor([0.05, 0.3, 1.0, 2.5], dtype=DT)
+    sg = torch.sigmoid(x)
+    torch.testing.assert_close(th.memorization_phi(x, "silu"), sg / x + sg * (1 - sg))  # the paper's formula
+    torch.testing.assert_close(th.memorization_phi(x, "relu"), 1 / x)
+    torch.testing.assert_close(th.memorization_phi(x, "sqr"), torch.full_like(x, 2.0))
+    p = torch.tensor([0.02, 0.1, 0.3], dtype=DT)
+    for act in ("silu", "relu"):
+        s = th.memorization_profile(p, 0.05, act)
+        torch.testing.assert_close(p * th.memorization_phi(s, act), torch.full_like(p, 0.1), rtol=1e-10, atol=0)
+    with pytest.raises(ValueError, match="phi"):
+        th.memorization_profile(p, 0.05, "sqr")
+
+
+@pytest.mark.parametrize("act", ["sqr", "relusqr", "relu", "silu"])
+def test_memorization_kkt_matches_the_reduced_solver(act):
+    p = th.single_target_probabilities(9, 5)
+    s_kkt, lam = th.memorization_kkt(p, act)
+    s_red = th.memorization_reduced(p, act)
+    assert abs(float(s_kkt.pow(2).sum()) - 2) < 1e-10
+    torch.testing.assert_close(s_kkt, s_red, rtol=0, atol=1e-8)
+    on = s_kkt > 0
+    k = p[on] * th.memorization_phi(s_kkt[on], act)
+    torch.testing.assert_close(k, torch.full_like(k, 2 * lam), rtol=1e-8, atol=0)
+    if act == "relu":
+        torch.testing.assert_close(s_kkt, math.sqrt(2) * p / p.norm(), rtol=1e-10, atol=0)
+
+
+def test_single_target_probabilities():
+    p = th.single_target_probabilities(11, 0)
+    assert abs(float(p.sum()) - 1) < 1e-15 and int((p == p.max()).sum()) == 1
+    torch.testing.assert_close(p, th.single_target_probabilities(11, 0))
+    with pytest.raises(ValueError, match="low"):
+        th.single_target_probabilities(11, 0, low=1.0, high=0.5)
+
+
+def test_sphere_flow_keeps_dead_relu_pairs_dead_and_otherwise_reaches_the_maximum():
+    g = make("Z7")
+    M, h = 7, 1
+    p = th.single_target_probabilities(M, 1)
+    wts = th.single_target_weights(g, h, p)
+    s0 = torch.tensor([0.4, 0.3, -0.2, 0.5, 0.2, 0.3, 0.1], dtype=DT)
+    w0 = th.memorization_node(s0, g, h)
+    w0 = w0 / w0.norm()
+    w, E = th.sphere_flow(w0, g, "relu", dt=0.02, steps=2000, weights=wts)
+    s = th.pair_sums(w, g, h)
+    assert float(s[2]) <= 0 and float(s[2]) > -1e-6  # dead pair: shrinks to 0 from below, never revives
+    live = torch.arange(M) != 2
+    torch.testing.assert_close(s[live], math.sqrt(2) * p[live] / p[live].norm(), rtol=1e-6, atol=0)
+    assert float(E) >= float(th.energy(w0, g, "relu", weights=wts))
+    # all pairs alive: the flow reaches the spreading solution
+    w, _ = th.sphere_flow(th.memorization_node(s0.abs(), g, h), g, "relu", dt=0.02, steps=2000, weights=wts)
+    torch.testing.assert_close(th.pair_sums(w, g, h), math.sqrt(2) * p / p.norm(), rtol=1e-6, atol=0)
+
+
+def test_thm5_plots():
+    prof = pd.DataFrame({"activation": ["relu"] * 4, "source": ["a", "a", "KKT curve", "KKT curve"],
+                         "p": [0.2, 0.1, 0.05, 0.3], "s": [0.8, 0.4, 0.2, 1.2]})
+    d = plots.thm5_profiles_data(prof)
+    assert len(d) == 4 and sorted(d["s"]) == sorted(prof["s"])
+    fig = plots.thm5_profiles(prof)
+    assert isinstance(fig, plt.Figure)
+    assert all(a.get_xlabel() and a.get_ylabel() for a in fig.axes)
+    plt.close(fig)
+    mx = pd.DataFrame({"activation": ["sqr", "sqr", "silu", "silu", "silu"], "method": ["m1", "m1", "m1", "m2", "m2"],
+                       "E_ratio": [1.0, 1.0, 0.4, 1.0, 0.4]})
+    d = plots.thm5_maxima_data(mx)
+    n = mx.groupby(["activation", "method"]).size()
+    assert [n[(a, m)] for a, m in zip(d["activation"], d["method"])] == d["n"].tolist()
+    fig = plots.thm5_maxima(mx)
+    assert isinstance(fig, plt.Figure) and fig.axes[0].get_ylabel()
+    plt.close(fig)
