@@ -988,8 +988,10 @@ def fig5_collapse(bnd: pd.DataFrame, c_fit: float, c_ci: tuple[float, float], c_
         dp = d[d["panel"] == pan]
         ax.scatter(dp["M"], dp["c"], color=col, s=40, label=pan, zorder=3)
     xl = (d["M"].min() * 0.9, d["M"].max() * 1.05) if len(d) else (1, 2)
-    ax.axhspan(c_ci[0], c_ci[1], color="0.6", alpha=0.25, label=f"fitted c = {c_fit:.2f} [{c_ci[0]:.2f}, {c_ci[1]:.2f}]")
-    ax.axhline(c_fit, color="0.3", lw=1)
+    if np.isfinite(c_fit):
+        ax.axhspan(c_ci[0], c_ci[1], color="0.6", alpha=0.25,
+                   label=f"fitted c = {c_fit:.2f} [{c_ci[0]:.2f}, {c_ci[1]:.2f}]")
+        ax.axhline(c_fit, color="0.3", lw=1)
     ax.axhline(c_paper, color="tab:red", ls=":", lw=1.8, label=f"author's c = {c_paper:g}")
     ax.set_xlim(*xl)
     ax.set_xlabel("group order M = |H|")
@@ -1004,9 +1006,10 @@ def fig5_collapse(bnd: pd.DataFrame, c_fit: float, c_ci: tuple[float, float], c_
 
 
 def fig5_budget_data(fits: pd.DataFrame) -> pd.DataFrame:
-    """``fits``: one row per (panel, epoch budget) with ``panel, epoch, c, c_lo, c_hi, n, n_censored``; returned
-    as is (sorted)."""
-    return fits.sort_values(["panel", "epoch"]).reset_index(drop=True)
+    """``fits``: one row per (panel, epoch budget) with ``panel, epoch, c, c_lo, c_hi, n, n_censored``; sorted by
+    panel (in order of first appearance) and epoch."""
+    d = fits.assign(_order=fits["panel"].map({k: i for i, k in enumerate(_panels(fits))}))
+    return d.sort_values(["_order", "epoch"]).drop(columns="_order").reset_index(drop=True)
 
 
 def fig5_budget(fits: pd.DataFrame, c_paper: float = 2.7482) -> plt.Figure:
@@ -1016,13 +1019,18 @@ def fig5_budget(fits: pd.DataFrame, c_paper: float = 2.7482) -> plt.Figure:
     d = fig5_budget_data(fits)
     fig, ax = plt.subplots(figsize=(6.0, 3.8))
     pal = sns.color_palette("colorblind", len(_panels(d)))
+    if not np.isfinite(d["c"]).any():
+        ax.text(0.5, 0.5, "no boundary on the p grid at any epoch", ha="center", transform=ax.transAxes)
     for k, (col, pan) in enumerate(zip(pal, _panels(d))):
-        dp = d[d["panel"] == pan]
+        dp = d[(d["panel"] == pan) & np.isfinite(d["c"])]
+        if dp.empty:
+            continue
         x = dp["epoch"] * (1 + 0.015 * (k - 1.5))
         ax.errorbar(x, dp["c"], yerr=[dp["c"] - dp["c_lo"], dp["c_hi"] - dp["c"]], fmt="o-", color=col, ms=5,
                     capsize=3, label=pan)
     ax.axhline(c_paper, color="tab:red", ls=":", lw=1.8, label=f"author's c = {c_paper:g}")
-    ax.set_xscale("log")
+    if np.isfinite(d["c"]).any():
+        ax.set_xscale("log")
     ax.set_xlabel("epoch at which the boundary is read off (log scale)")
     ax.set_ylabel(r"fitted $c$ (mean of $c_M$, bootstrap 95% CI)")
     ax.legend(fontsize=7.5)

@@ -2456,6 +2456,7 @@ def maxima_survival(
     steps: int = 2000,
     tol: float = 1e-7,
     activation: str = "sqr",
+    device: str | torch.device = "cpu",
 ):
     """Theorem 4 directly: do the Fourier maxima of ``E`` survive when ``E`` is built from a random subset?
 
@@ -2473,7 +2474,8 @@ def maxima_survival(
     component. Returns a :class:`pandas.DataFrame`, one row per (subset, frequency): ``M, p, n_train,
     subset, freq, E_full`` (``E`` at the start, all ``M^2`` rows), ``E_start`` (``E^`` at the start),
     ``E_final`` (``E^`` at the end), ``purity`` (end power share in the start's component), ``dominant``
-    (the end's largest component), ``survived``, ``converged``, ``steps``.
+    (the end's largest component), ``survived``, ``converged``, ``steps``. ``device``: where the ascent runs
+    (``"auto"``: CUDA when available; the starts and subsets are drawn on the CPU either way).
     """
     import numpy as np
     import pandas as pd
@@ -2489,6 +2491,9 @@ def maxima_survival(
         raise ValueError(f"n_subsets: must be an integer >= 1; got {n_subsets!r}")
     if not 0.0 < purity_min <= 1.0:
         raise ValueError(f"purity_min: must lie in (0, 1]; got {purity_min!r}")
+    if isinstance(device, str) and device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    dev = torch.device(device)
     group = _make_group(f"Z{M}")
     task = make_task(group)
     freqs = list(range(1, M // 2 + 1))
@@ -2499,9 +2504,11 @@ def maxima_survival(
         phases = torch.rand(len(freqs), generator=gen, dtype=torch.float64) * 2 * math.pi
         w0 = torch.stack([fourier_node(M, j, phase=float(ph)) for j, ph in zip(freqs, phases)])
         comp0 = _purity(w0.numpy(), group).argmax(-1)
-        E_full = energy(w0, group, activation)
-        E0 = energy(w0, group, activation, rows=rows)
-        res = project_ascent(w0, group, activation, steps=steps, rows=rows, tol=tol)
+        w0 = w0.to(dev)
+        E_full = energy(w0, group, activation).cpu()
+        E0 = energy(w0, group, activation, rows=rows.to(dev)).cpu()
+        res = project_ascent(w0, group, activation, steps=steps, rows=rows.to(dev), tol=tol)
+        res = AscentResult(*(x.cpu() for x in res))
         pur = _purity(res.w.numpy(), group)
         share = pur[np.arange(len(freqs)), comp0]
         out.append(pd.DataFrame({
@@ -2544,12 +2551,21 @@ def node_energies(
     w = W.detach().T.to(torch.float64).cpu()
     norm = w.norm(dim=1)
     u = w / norm.clamp_min(torch.finfo(torch.float64).tiny)[:, None]
-    E = energy(u, g, activation, rows=rows)
+    E = _energy_chunked(u, g, activation, rows)
     pur = _purity(u.numpy(), g)
     return pd.DataFrame({
         "node": np.arange(w.shape[0]), "norm": norm.numpy(), "active": (norm >= active_frac * norm.max()).numpy(),
         "E": E.numpy(), "purity": pur.max(-1), "component": pur.argmax(-1),
     })
+
+
+def _energy_chunked(u: torch.Tensor, group: GroupLike, activation: str, rows: Rows, chunk: int = 0) -> torch.Tensor:
+    """:func:`energy` of the nodes ``u (B, 2M)`` in chunks (the grid path holds ``B x M x M`` values)."""
+    M = u.shape[-1] // 2
+    chunk = chunk or max(1, int(2**24 // max(1, M * M)))
+    if u.shape[0] <= chunk:
+        return energy(u, group, activation, rows=rows)
+    return torch.cat([energy(u[i : i + chunk], group, activation, rows=rows) for i in range(0, u.shape[0], chunk)])
 
 
 def reference_energies(M: int, rows: Rows = None, activation: str = "sqr") -> dict[str, float]:
@@ -2564,6 +2580,6 @@ def reference_energies(M: int, rows: Rows = None, activation: str = "sqr") -> di
     fn = torch.stack([fourier_node(M, j) for j in range(1, M // 2 + 1)])
     Ef = energy(fn, f"Z{M}", activation, rows=r)
     mem = memorization_nodes(M)[:, r].T
-    Em = energy(mem, f"Z{M}", activation, rows=r)
+    Em = _energy_chunked(mem, f"Z{M}", activation, r)
     return {"fourier": float(Ef.mean()), "fourier_min": float(Ef.min()), "fourier_max": float(Ef.max()),
             "memorization": float(Em.mean())}

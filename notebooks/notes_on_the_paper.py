@@ -125,6 +125,15 @@ note("linear σ", "Sec. 4 (LDA remark)",
      f"on all M² pairs ỸᵀX = 0 (‖ỸᵀX‖ = {lda_norm:.0e}): E ≡ 0 and there is no distinguished eigenvector",
      "every class has the same input mean (a Cayley table is a Latin square); on a subset LDA fits noise",
      "thm2_maxima")
+note("decay to O(η)", "Prop. 1, Prop. 3",
+     "with F̃ of full column rank, ‖G_F‖ decays to O(η) (to 0 at η = 0)",
+     "with K < n − 1 (full column rank) the plateau does not scale with η (log-log slope ≈ 0) and does not "
+     "decay at η = 0; with K > n − 1 the slope is ≈ 1 and η = 0 decays to 1e-14 of the peak",
+     "Eq. 4 is O(η) only when Ỹ lies in the span of F̃, which for generic features needs K ≥ n − 1", "stage1_lazy")
+note("Eq. 5 (Lemma 1)", "Lemma 1, Eq. 5", "G_F(∞) ≈ η/((Kc₁+η)(nc₂+η)) ỸỸᵀF̃",
+     "relative error 0.23–8.3 against the exact Eq. 4 at CPU size (0.28–3.2 at paper size); cosine with ỸỸᵀF̃ "
+     "0.20–0.98, although F̃ᵀF̃ is entrywise diagonal to 5–9%",
+     "one-hot inputs make ε of order 1; the two identity approximations are compatible only at K ≈ n − 1", "stage1_lazy")
 note("alignment with ∇E in training", "Eq. 6, Thm 1",
      "during Stage II each node follows gradient ascent on E",
      "the loss gradient aligns with ∇E raw (median cos ≈ 0.85) but on the sphere only briefly around the end of "
