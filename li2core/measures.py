@@ -60,8 +60,11 @@ def fft_dist_ideal(F: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     run's rows (the author's ``FF^t_dist_from_ideal``). Computed without forming the ideal matrix.
     """
     Fm = F * mask[..., None].to(F.dtype)
-    G = torch.bmm(Fm, Fm.transpose(-1, -2))
-    n = mask.to(F.dtype).sum(-1)
+    return _dist_from_ideal(torch.bmm(Fm, Fm.transpose(-1, -2)), mask.to(F.dtype).sum(-1))
+
+
+def _dist_from_ideal(G: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
+    """``||G - ((d - o) I + o 1 1^T)||_F / ||G||_F`` for a kernel ``G`` over ``n`` rows (padding rows zero)."""
     tr = torch.diagonal(G, dim1=-2, dim2=-1).sum(-1)
     tot = G.sum(dim=(-2, -1))
     g2 = G.pow(2).sum(dim=(-2, -1))
@@ -85,14 +88,7 @@ def fft_ratios(F: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch
     Gc = torch.bmm(Fm - m[..., None] * mu[:, None, :], Fm.transpose(-1, -2))
     ratio = _offdiag_ratio(Gc, m)
     G = Gc.add_(m[..., None] * torch.bmm(Fm, mu[..., None]).transpose(-1, -2))
-    tr = torch.diagonal(G, dim1=-2, dim2=-1).sum(-1)
-    tot = G.sum(dim=(-2, -1))
-    g2 = G.pow(2).sum(dim=(-2, -1))
-    d = tr / n
-    o = (tot - tr) / (n * (n - 1)).clamp_min(1.0)
-    inner = (d - o) * tr + o * tot
-    ideal2 = n * d * d + n * (n - 1) * o * o
-    return ratio, (g2 - 2 * inner + ideal2).clamp_min(0.0).sqrt() / g2.sqrt()
+    return ratio, _dist_from_ideal(G, n)
 
 
 def cos_dist(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
