@@ -98,6 +98,13 @@ __all__ = [
     "CODE_FILES",
     "GROK_THRESHOLD",
     "EXECUTORS",
+    # chapter fig5_scaling_law: scaling-law fits
+    "critical_ratio",
+    "boundary",
+    "CFit",
+    "fit_c",
+    "ols_slope",
+    "spearman",
 ]
 
 #: Sources (in ``li2core/``) whose contents determine training numbers; their hash is part of
@@ -909,3 +916,224 @@ def cli_status(ns: Any) -> int:
         r = next(spec_st.itertuples(index=False))
         print(f"spec {ns.spec} ({r.sweep}): {r.done}/{r.total} runs done, {r.diverged} diverged, {r.left} left")
     return 0
+
+
+# ==============================================================================================
+# Chapter fig5_scaling_law: the generalization boundary p_crit(M) and the constant c (Theorem 4, Fig. 5)
+# ==============================================================================================
+
+
+def critical_ratio(p: Any, M: Any) -> Any:
+    """``c = p M / ln M``: a training fraction in units of ``ln M / M`` (Theorem 4's ``p ~ ln M / M``; the
+    author's critical-ratio rule is ``p = c ln M / M`` with ``c = 2.7482``, paper-li2 §4.5)."""
+    M = np.asarray(M, dtype=float)
+    return np.asarray(p, dtype=float) * M / np.log(M)
+
+
+def _last_up_crossing(x: np.ndarray, a: np.ndarray, level: float, with_index: bool = False):
+    """Vectorised crossing for ``a (B, n_x)`` on the sorted grid ``x (n_x,)``.
+
+    Returns ``(x_crit (B,), code (B,))`` (and the bracket's lower index ``i (B,)``, -1 if none, when
+    ``with_index``) with code 0 = crossed (x_crit interpolated), 1 = above the grid
+    (the largest x is still below ``level``), 2 = below the grid (no grid point below ``level``).
+    The crossing is the *last upward* one: ``i`` is the largest index with ``a_i < level`` and
+    ``x_crit = x_i + (level - a_i) (x_{i+1} - x_i) / (a_{i+1} - a_i)``.
+    """
+    B, n = a.shape
+    below = a < level
+    any_below = below.any(axis=1)
+    i = np.where(any_below, n - 1 - np.argmax(below[:, ::-1], axis=1), -1)
+    code = np.where(~any_below, 2, np.where(i == n - 1, 1, 0))
+    ok = code == 0
+    xc = np.full(B, np.nan)
+    if ok.any():
+        r = np.flatnonzero(ok)
+        j = i[ok]
+        a0, a1 = a[r, j], a[r, j + 1]
+        xc[ok] = x[j] + (level - a0) * (x[j + 1] - x[j]) / (a1 - a0)
+    if with_index:
+        return xc, code, np.where(ok, i, -1)
+    return xc, code
+
+
+def _boundary_arrays(frame: pd.DataFrame, x: str, y: str, by: Sequence[str], replicate: str):
+    """Per key of ``by``: the sorted x grid and the ``(n_x, n_rep)`` matrix of ``y`` (NaN where missing)."""
+    out = []
+    for key, sub in frame.groupby(list(by), sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        tab = sub.pivot_table(index=x, columns=replicate, values=y, aggfunc="mean").sort_index()
+        out.append((key, tab.index.to_numpy(dtype=float), tab.to_numpy(dtype=float)))
+    return out
+
+
+_CENSOR = {0: "", 1: "above grid", 2: "below grid"}
+
+
+def boundary(
+    frame: pd.DataFrame,
+    x: str = "p",
+    y: str = "final_test_acc",
+    by: Sequence[str] = ("group", "M"),
+    level: float = 0.5,
+    replicate: str = "seed",
+) -> pd.DataFrame:
+    """The generalization boundary: per key of ``by``, the ``x`` at which the replicate-mean of ``y`` crosses
+    ``level`` (Fig. 5: ``x = p``, ``y`` = final test accuracy, mean over seeds, ``level = 0.5``).
+
+    ``frame`` has one row per run (e.g. :func:`load`); rows with the same key, ``x`` and ``replicate`` are
+    averaged first. The crossing is found by linear interpolation on the ``x`` grid of each key and is the
+    *last upward* crossing: the interval ``[x_i, x_{i+1}]`` where ``i`` is the largest grid index whose mean is
+    below ``level`` (so every larger grid point is at or above it). When the largest grid point is still below
+    ``level`` the boundary lies above the grid; when no grid point is below it, below the grid: both give
+    ``NaN`` and say so in ``censored``.
+
+    Returns one row per key: the ``by`` columns, ``<x>_crit``, ``censored`` (``""``, ``"above grid"``,
+    ``"below grid"``), ``x_lo``/``x_hi`` (the bracketing grid points), ``n_x`` (grid size), ``n_rep``
+    (replicates per grid point, the minimum over the grid), and, when ``M`` is among the columns of ``by``,
+    ``c = <x>_crit M / ln M`` (:func:`critical_ratio`).
+    """
+    if not 0.0 < level < 1.0 and y.endswith("acc"):
+        raise ValueError(f"level: an accuracy level must lie in (0, 1); got {level}")
+    missing = [c for c in (x, y, replicate, *by) if c not in frame.columns]
+    if missing:
+        raise ValueError(f"frame: missing columns {missing}; have {list(frame.columns)}")
+    rows = []
+    for key, xs, A in _boundary_arrays(frame, x, y, by, replicate):
+        a = np.nanmean(A, axis=1)
+        xc, code, ib = _last_up_crossing(xs, a[None, :], level, with_index=True)
+        c = int(code[0])
+        i = None if c else int(ib[0])
+        row = dict(zip(by, key))
+        row.update({f"{x}_crit": float(xc[0]), "censored": _CENSOR[c],
+                    "x_lo": float(xs[i]) if i is not None else np.nan,
+                    "x_hi": float(xs[i + 1]) if i is not None else np.nan,
+                    "n_x": len(xs), "n_rep": int(np.isfinite(A).sum(axis=1).min())})
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    if "M" in by and len(out):
+        out["c"] = critical_ratio(out[f"{x}_crit"], out["M"])
+    return out
+
+
+@dataclass
+class CFit:
+    """Output of :func:`fit_c`.
+
+    c: mean over the uncensored keys of ``c_M = p_crit M / ln M``; c_se: its standard error across keys
+    (std / sqrt(n)); c_ci: bootstrap percentile interval (``ci`` level) of that mean, resampling the replicates
+    (seeds) of every key; c_boot_se: the bootstrap standard deviation; c_ls: least-squares ``c`` of
+    ``p_crit = c ln M / M`` (through the origin); slope, slope_se: ordinary least-squares slope of ``c_M``
+    against ``ln M`` and its standard error (0 means ``p_crit M / ln M`` is flat in ``M``); slope_ci: its
+    bootstrap percentile interval; n: keys used; n_censored: keys whose boundary is off the grid; per_key:
+    the :func:`boundary` frame; n_boot: bootstrap samples (0 = no bootstrap).
+    """
+
+    c: float
+    c_se: float
+    c_ci: tuple[float, float]
+    c_boot_se: float
+    c_ls: float
+    slope: float
+    slope_se: float
+    slope_ci: tuple[float, float]
+    n: int
+    n_censored: int
+    per_key: pd.DataFrame
+    n_boot: int
+
+
+def ols_slope(x: Any, y: Any) -> tuple[float, float]:
+    """Slope ``b`` and its standard error of the ordinary least-squares fit ``y = a + b x`` (the error is NaN with
+    fewer than 3 points; both are NaN with fewer than 2 or constant ``x``)."""
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    n = len(x)
+    if n < 2:
+        return float("nan"), float("nan")
+    xm = x - x.mean()
+    sxx = float((xm**2).sum())
+    if sxx == 0:
+        return float("nan"), float("nan")
+    b = float((xm * (y - y.mean())).sum() / sxx)
+    if n < 3:
+        return b, float("nan")
+    resid = y - y.mean() - b * xm
+    return b, float(np.sqrt((resid**2).sum() / (n - 2) / sxx))
+
+
+def fit_c(
+    frame: pd.DataFrame,
+    x: str = "p",
+    y: str = "final_test_acc",
+    by: Sequence[str] = ("group", "M"),
+    level: float = 0.5,
+    replicate: str = "seed",
+    n_boot: int = 500,
+    seed: int = 0,
+    ci: float = 0.95,
+) -> CFit:
+    """Fit the constant of the scaling law ``p_crit = c ln M / M`` (Theorem 4, Fig. 5) from a sweep.
+
+    Per key (``by`` must contain ``M``) the boundary ``p_crit`` comes from :func:`boundary`;
+    ``c_M = p_crit M / ln M``. Reports the mean of ``c_M`` over the keys with an uncensored boundary,
+    its spread across keys, a bootstrap interval over the replicates (seeds are resampled with replacement
+    within every key, independently per key, and the boundaries recomputed), the least-squares ``c``, and
+    the trend of ``c_M`` against ``ln M`` (slope, standard error, bootstrap interval): a slope consistent with
+    0 is the "collapse" Theorem 4 predicts. See :class:`CFit`.
+    """
+    if "M" not in by:
+        raise ValueError(f"by: must contain 'M' (the group order); got {list(by)}")
+    if not 0.0 < ci < 1.0:
+        raise ValueError(f"ci: must lie in (0, 1); got {ci}")
+    per = boundary(frame, x=x, y=y, by=by, level=level, replicate=replicate)
+    ok = per["censored"] == ""
+    cM = per.loc[ok, "c"].to_numpy(dtype=float)
+    lnM = np.log(per.loc[ok, "M"].to_numpy(dtype=float))
+    pc = per.loc[ok, f"{x}_crit"].to_numpy(dtype=float)
+    xr = lnM / np.exp(lnM)
+    n = int(ok.sum())
+    c = float(cM.mean()) if n else float("nan")
+    c_se = float(cM.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
+    c_ls = float((pc * xr).sum() / (xr**2).sum()) if n else float("nan")
+    slope, slope_se = ols_slope(lnM, cM)
+    lo_q, hi_q = (1 - ci) / 2, 1 - (1 - ci) / 2
+    c_ci, slope_ci, c_boot_se = (float("nan"), float("nan")), (float("nan"), float("nan")), float("nan")
+    if n_boot > 0 and n:
+        rng = np.random.default_rng(seed)
+        arrays = _boundary_arrays(frame, x, y, by, replicate)
+        m_idx = list(by).index("M")
+        cb = np.full((n_boot, len(arrays)), np.nan)
+        for k, (key, xs, A) in enumerate(arrays):
+            R = A.shape[1]
+            idx = rng.integers(0, R, size=(n_boot, R))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns of a sparse design
+                means = np.nanmean(A[:, idx], axis=2).T  # (n_boot, n_x)
+            xc, code = _last_up_crossing(xs, means, level)
+            cb[:, k] = np.where(code == 0, critical_ratio(xc, float(key[m_idx])), np.nan)
+        lnMb = np.log(np.array([float(k[m_idx]) for k, _, _ in arrays]))
+        cbar = np.full(n_boot, np.nan)
+        sl = np.full(n_boot, np.nan)
+        for b in range(n_boot):
+            good = np.isfinite(cb[b])
+            if good.any():
+                cbar[b] = cb[b, good].mean()
+                sl[b] = ols_slope(lnMb[good], cb[b, good])[0]
+        fin = cbar[np.isfinite(cbar)]
+        if fin.size:
+            c_ci = (float(np.quantile(fin, lo_q)), float(np.quantile(fin, hi_q)))
+            c_boot_se = float(fin.std(ddof=1)) if fin.size > 1 else float("nan")
+        fs = sl[np.isfinite(sl)]
+        if fs.size:
+            slope_ci = (float(np.quantile(fs, lo_q)), float(np.quantile(fs, hi_q)))
+    return CFit(c=c, c_se=c_se, c_ci=c_ci, c_boot_se=c_boot_se, c_ls=c_ls, slope=slope, slope_se=slope_se,
+                slope_ci=slope_ci, n=n, n_censored=int((~ok).sum()), per_key=per, n_boot=int(n_boot))
+
+
+def spearman(x: Any, y: Any) -> float:
+    """Spearman's rank correlation of ``x`` and ``y`` (Pearson correlation of the average ranks; NaN pairs
+    dropped)."""
+    d = pd.DataFrame({"x": np.asarray(x, dtype=float), "y": np.asarray(y, dtype=float)}).dropna()
+    if len(d) < 2:
+        return float("nan")
+    return float(d["x"].rank().corr(d["y"].rank()))
