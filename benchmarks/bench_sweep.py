@@ -41,7 +41,7 @@ try:
 except ImportError:  # run as a script from a checkout without `pip install -e .`
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     import li2core
-from bench_train import _loadavg, _sync, baseline_run  # noqa: E402  (the one-config-per-loop baseline)
+from bench_train import _loadavg, _sync, baseline_run, parse_with_presets  # noqa: E402  (the one-config-per-loop baseline)
 
 from li2core import TrainConfig, sweep  # noqa: E402
 
@@ -80,16 +80,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--baseline-runs", type=int, help="time the baseline on this many runs per group and extrapolate")
     ap.add_argument("--repeats", type=int, help="alternate the two sides this many times; the fastest of each counts")
     ap.add_argument("--threads", type=int, help="torch.set_num_threads (default: torch's choice)")
-    a = ap.parse_args(argv)
-    try:
-        a.device = str(li2core.resolve_device(a.device))
-    except (ValueError, RuntimeError) as e:
-        ap.error(str(e))
-    if a.preset == "auto":
-        a.preset = "gpu" if a.device.startswith("cuda") else "cpu"
-    for k, v in PRESETS[a.preset].items():
-        if getattr(a, k) is None:
-            setattr(a, k, v)
+    a = parse_with_presets(ap, argv, PRESETS)
     for k in ("seeds", "width", "epochs", "eval_every", "repeats"):
         if getattr(a, k) < 1:
             ap.error(f"--{k.replace('_', '-')} must be >= 1")

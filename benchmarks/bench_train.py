@@ -156,6 +156,22 @@ def _configs(a: argparse.Namespace, epochs: int) -> list[TrainConfig]:
     ]
 
 
+def parse_with_presets(ap: argparse.ArgumentParser, argv: list[str] | None, presets: dict) -> argparse.Namespace:
+    """Parse, resolve ``--device`` (``auto`` -> cuda if available) and fill unset options from the preset
+    (``--preset auto`` picks ``gpu`` on CUDA, else ``cpu``)."""
+    a = ap.parse_args(argv)
+    try:
+        a.device = str(li2core.resolve_device(a.device))
+    except (ValueError, RuntimeError) as e:
+        ap.error(str(e))
+    if a.preset == "auto":
+        a.preset = "gpu" if a.device.startswith("cuda") else "cpu"
+    for k, v in presets[a.preset].items():
+        if getattr(a, k) is None:
+            setattr(a, k, v)
+    return a
+
+
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--preset", choices=["auto", "cpu", "gpu"], default="auto",
@@ -179,16 +195,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                     help="time both sides this many times, alternating, and keep the fastest of each "
                     "(preset cpu: 3, gpu: 1)")
     ap.add_argument("--threads", type=int, help="torch.set_num_threads (default: torch's choice)")
-    a = ap.parse_args(argv)
-    try:
-        a.device = str(li2core.resolve_device(a.device))
-    except (ValueError, RuntimeError) as e:
-        ap.error(str(e))
-    if a.preset == "auto":
-        a.preset = "gpu" if a.device.startswith("cuda") else "cpu"
-    for k, v in PRESETS[a.preset].items():
-        if getattr(a, k) is None:
-            setattr(a, k, v)
+    a = parse_with_presets(ap, argv, PRESETS)
     if a.baseline_runs is None or a.baseline_runs > a.runs:
         a.baseline_runs = a.runs
     for k in ("runs", "M", "width", "epochs", "eval_every", "baseline_runs", "repeats"):
