@@ -7,62 +7,11 @@ matmul with the one-hot matrix.
 """
 from __future__ import annotations
 
-from typing import Callable
-
 import torch
 
+from .activations import ACTIVATIONS, activation
+
 __all__ = ["ACTIVATIONS", "activation", "init_weights", "preact", "preact_all", "preact_grid", "forward"]
-
-ACTIVATIONS = ("sqr", "relu", "silu", "relusqr")
-
-
-def _sqr(h: torch.Tensor) -> torch.Tensor:
-    return h * h
-
-
-def _dsqr(h: torch.Tensor) -> torch.Tensor:
-    return 2.0 * h
-
-
-def _relu(h: torch.Tensor) -> torch.Tensor:
-    return torch.relu(h)
-
-
-def _drelu(h: torch.Tensor) -> torch.Tensor:
-    return (h > 0).to(h.dtype)
-
-
-def _silu(h: torch.Tensor) -> torch.Tensor:
-    return torch.nn.functional.silu(h)
-
-
-def _dsilu(h: torch.Tensor) -> torch.Tensor:
-    s = torch.sigmoid(h)
-    return s * (1.0 + h * (1.0 - s))
-
-
-def _relusqr(h: torch.Tensor) -> torch.Tensor:
-    return torch.relu(h).pow(2)
-
-
-def _drelusqr(h: torch.Tensor) -> torch.Tensor:
-    return 2.0 * torch.relu(h)
-
-
-_TABLE: dict[str, tuple[Callable[[torch.Tensor], torch.Tensor], Callable[[torch.Tensor], torch.Tensor]]] = {
-    "sqr": (_sqr, _dsqr),
-    "relu": (_relu, _drelu),
-    "silu": (_silu, _dsilu),
-    "relusqr": (_relusqr, _drelusqr),
-}
-
-
-def activation(name: str) -> tuple[Callable[[torch.Tensor], torch.Tensor], Callable[[torch.Tensor], torch.Tensor]]:
-    """``(sigma, sigma')`` for ``name`` in :data:`ACTIVATIONS` (``sqr`` is ``x^2``, ``relusqr`` is ``ReLU(x)^2``)."""
-    try:
-        return _TABLE[name]
-    except KeyError:
-        raise ValueError(f"activation: unknown activation {name!r}; accepted: {', '.join(ACTIVATIONS)}") from None
 
 
 def init_weights(
