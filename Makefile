@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml tools/setup_env.sh
 	@touch $@
 
 book: setup
-	$(VPY) -m li2core.book --profile $(PROFILE) $(BOOK_ARGS)
+	$(VPY) tools/build_book.py --profile $(PROFILE) $(BOOK_ARGS)
 
 test: setup
 	$(VPY) -m pytest -q $(PYTEST_ARGS)

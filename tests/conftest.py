@@ -1,4 +1,5 @@
-"""Shared test setup: make the repository importable without installing it."""
+"""Shared test setup: make the repository (and the build driver ``tools/build_book.py``) importable without
+installing it."""
 from __future__ import annotations
 
 import os
@@ -9,8 +10,12 @@ import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
+TOOLS = ROOT / "tools"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+# The book build driver is a script, not part of li2core: tests import it as `import build_book`.
+if str(TOOLS) not in sys.path:
+    sys.path.insert(0, str(TOOLS))
 
 # The unit tests use tiny tensors: one thread avoids OpenMP start-up and contention costs that
 # dominate at these sizes (10-100x slower on a loaded 2-core machine). Numbers do not depend on it.

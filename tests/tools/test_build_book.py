@@ -1,0 +1,229 @@
+"""The book build driver ``tools/build_book.py``: command line, repository discovery and profile validation.
+
+Fast: no notebook is executed (the slow execution tests are in ``tests/test_notebooks.py``). The driver is
+imported as the module ``build_book`` (``tests/conftest.py`` puts ``tools/`` on ``sys.path``).
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import build_book  # tools/build_book.py, on sys.path via tests/conftest.py
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "tools" / "build_book.py"
+
+
+def run_driver(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "LI2_BOOK_ROOT"}
+    return subprocess.run([sys.executable, str(SCRIPT), *args], check=False, cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+
+
+def error_lines(proc: subprocess.CompletedProcess[str]) -> list[str]:
+    return [line for line in proc.stderr.splitlines() if line.strip()]
+
+
+@pytest.fixture
+def fake_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A minimal book root: ``_toc.yml``, notebooks ``a`` and ``b`` (and a private ``_helper``), profiles/."""
+    monkeypatch.delenv("LI2_BOOK_ROOT", raising=False)
+    root = tmp_path / "repo"
+    (root / "notebooks").mkdir(parents=True)
+    (root / "book" / "profiles").mkdir(parents=True)
+    (root / "_toc.yml").write_text("format: jb-book\nroot: book/intro\n")
+    for name in ("a", "b", "_helper"):
+        (root / "notebooks" / f"{name}.py").write_text("# %%\nx = 1\n")
+    return root
+
+
+def write_profile(root: Path, name: str, text: str) -> Path:
+    path = root / "book" / "profiles" / f"{name}.yml"
+    path.write_text(text)
+    return path
+
+
+# ---------------------------------------------------------------------------------------------------------
+# It is a script outside the package
+# ---------------------------------------------------------------------------------------------------------
+def test_driver_is_a_script_outside_the_package() -> None:
+    assert SCRIPT.is_file()
+    assert not (ROOT / "li2core" / "book.py").exists()
+    assert Path(build_book.__file__).resolve() == SCRIPT.resolve()
+
+
+def test_importing_the_driver_loads_neither_li2core_nor_papermill() -> None:
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import build_book; "
+            "bad = [m for m in ('li2core', 'papermill', 'jupytext', 'nbformat', 'torch') if m in sys.modules]; "
+            "sys.exit(f'imported {bad}' if bad else 0)")
+    proc = subprocess.run([sys.executable, "-c", code, str(SCRIPT.parent)], check=False, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Command line, run from a directory outside the repository
+# ---------------------------------------------------------------------------------------------------------
+def test_help_from_another_directory(tmp_path: Path) -> None:
+    proc = run_driver("--help", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("usage: python tools/build_book.py")
+    for opt in ("--profile", "--only", "--no-html", "--offline-math", "--strict", "--log-output", "--list"):
+        assert opt in proc.stdout
+
+
+def test_list_from_another_directory_finds_the_repository(tmp_path: Path) -> None:
+    proc = run_driver("--list", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    listed = [line.split(":", 1)[0] for line in proc.stdout.splitlines()]
+    assert listed == sorted(p.stem for p in (ROOT / "notebooks").glob("*.py") if not p.name.startswith("_"))
+    assert all(line.endswith("[profile ci]") for line in proc.stdout.splitlines())
+
+
+def test_unknown_profile_is_a_one_line_error(tmp_path: Path) -> None:
+    proc = run_driver("--profile", "no_such_profile", "--no-html", cwd=tmp_path)
+    assert proc.returncode == 1
+    lines = error_lines(proc)
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("ERROR: profile 'no_such_profile' not found")
+    assert "available: ci, paper" in lines[0]
+    assert proc.stdout == ""  # nothing was executed
+
+
+def test_unknown_notebook_is_a_one_line_error(tmp_path: Path) -> None:
+    proc = run_driver("--only", "notes_on_the_paper", "no_such_notebook", "--no-html", cwd=tmp_path)
+    assert proc.returncode == 1
+    lines = error_lines(proc)
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("ERROR: unknown notebook(s) ['no_such_notebook']; have: ")
+    assert "notes_on_the_paper" in lines[0]
+    assert proc.stdout == ""  # validated before anything ran
+
+
+def test_unknown_option_is_a_usage_error(tmp_path: Path) -> None:
+    proc = run_driver("--no-such-option", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "usage: python tools/build_book.py" in proc.stderr
+    assert "unrecognized arguments: --no-such-option" in proc.stderr
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Repository discovery
+# ---------------------------------------------------------------------------------------------------------
+def test_find_root_order(fake_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sub = fake_root / "notebooks"
+    assert build_book.find_root(sub) == fake_root.resolve()  # start and its parents
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    assert build_book.find_root(outside) == ROOT.resolve()  # falls back to the script's repository
+    monkeypatch.setenv("LI2_BOOK_ROOT", str(fake_root))
+    assert build_book.find_root(outside) == fake_root.resolve()  # the environment variable wins
+    monkeypatch.setenv("LI2_BOOK_ROOT", str(outside))
+    with pytest.raises(build_book.BookError, match="does not hold _toc.yml and notebooks/"):
+        build_book.find_root()
+
+
+def test_discover_notebooks_skips_private_sources(fake_root: Path) -> None:
+    assert list(build_book.discover_notebooks(fake_root)) == ["a", "b"]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Profiles
+# ---------------------------------------------------------------------------------------------------------
+def test_load_profile_sections_and_yaml12_floats(fake_root: Path) -> None:
+    write_profile(fake_root, "ci", "a:\n  lr: 2e-4\n  wd: 1.0e-3\n  M: 23\n  name: Z23\n  flag: true\nb: {}\n")
+    name, sections = build_book.load_profile("ci", fake_root)
+    assert name == "ci"
+    assert sections == {"a": {"lr": 2e-4, "wd": 1e-3, "M": 23, "name": "Z23", "flag": True}, "b": {}}
+    assert isinstance(sections["a"]["lr"], float)  # PyYAML alone would read the string '2e-4'
+
+
+def test_load_profile_missing_or_empty_sections_mean_defaults(fake_root: Path) -> None:
+    write_profile(fake_root, "ci", "a:\n")
+    assert build_book.load_profile("ci", fake_root) == ("ci", {"a": {}})
+    write_profile(fake_root, "empty", "")
+    assert build_book.load_profile("empty", fake_root) == ("empty", {})
+
+
+def test_load_profile_from_a_path(fake_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "my_params.yml"
+    path.write_text("b:\n  width: 64\n")
+    assert build_book.load_profile(path, fake_root) == ("my_params", {"b": {"width": 64}})
+    monkeypatch.chdir(tmp_path)  # a relative path is relative to the current directory, not the root
+    assert build_book.load_profile("my_params.yml", fake_root) == ("my_params", {"b": {"width": 64}})
+
+
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("c: {}\n", r"section 'c' matches no notebook in notebooks/ \(notebooks: a, b\)"),
+        ("_helper: {}\n", r"section '_helper' matches no notebook"),
+        ("a: [1, 2]\n", r"section 'a' must be a mapping of parameters"),
+        ("a:\n  out_dir: x\n", r"section 'a' sets \['out_dir'\], which the driver injects"),
+        ("a:\n  profile: paper\n", r"section 'a' sets \['profile'\], which the driver injects"),
+        ("- a\n- b\n", r"must be a mapping 'notebook name -> parameters', got list"),
+        ("a: [1,\n", r"is not valid YAML"),
+    ],
+)
+def test_load_profile_rejects_bad_profiles(fake_root: Path, text: str, match: str) -> None:
+    write_profile(fake_root, "bad", text)
+    with pytest.raises(build_book.BookError, match=match):
+        build_book.load_profile("bad", fake_root)
+
+
+def test_load_profile_unknown_name_lists_the_available_ones(fake_root: Path) -> None:
+    write_profile(fake_root, "ci", "")
+    write_profile(fake_root, "paper", "")
+    with pytest.raises(build_book.BookError, match=r"profile 'nope' not found .*; available: ci, paper$"):
+        build_book.load_profile("nope", fake_root)
+
+
+def test_load_profile_checks_the_given_notebook_names(fake_root: Path) -> None:
+    write_profile(fake_root, "ci", "x: {}\n")
+    assert build_book.load_profile("ci", fake_root, notebooks=["x"]) == ("ci", {"x": {}})
+    with pytest.raises(build_book.BookError, match="section 'x' matches no notebook"):
+        build_book.load_profile("ci", fake_root)
+
+
+def test_the_repository_profiles_are_valid() -> None:
+    notebooks = build_book.discover_notebooks(ROOT)
+    for prof in ("ci", "paper"):
+        name, sections = build_book.load_profile(prof, ROOT)
+        assert name == prof
+        assert set(sections) <= set(notebooks)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Parameters passed to a notebook
+# ---------------------------------------------------------------------------------------------------------
+def test_notebook_parameters(fake_root: Path, tmp_path: Path) -> None:
+    write_profile(fake_root, "paper", "a:\n  M: 71\n  lr: 1e-3\n")
+    params = build_book.notebook_parameters("a", "paper", root=fake_root)
+    assert params == {"M": 71, "lr": 1e-3, "out_dir": str(fake_root / "book" / "figures" / "a"), "profile": "paper"}
+    assert Path(params["out_dir"]).is_absolute()
+    # a notebook without a section gets only the injected parameters; out_dir can be overridden
+    params = build_book.notebook_parameters("b", "paper", out_dir=tmp_path / "figs", root=fake_root)
+    assert params == {"out_dir": str((tmp_path / "figs").resolve()), "profile": "paper"}
+    assert set(build_book.INJECTED_PARAMETERS) == {"out_dir", "profile"}
+
+
+def test_notebook_parameters_validates_the_profile(fake_root: Path) -> None:
+    write_profile(fake_root, "ci", "zz: {}\n")
+    with pytest.raises(build_book.BookError, match="section 'zz' matches no notebook"):
+        build_book.notebook_parameters("a", "ci", root=fake_root)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# build() validates everything before executing anything
+# ---------------------------------------------------------------------------------------------------------
+def test_build_rejects_unknown_notebooks_and_profiles_up_front(fake_root: Path) -> None:
+    write_profile(fake_root, "ci", "a: {}\n")
+    with pytest.raises(build_book.BookError, match=r"unknown notebook\(s\) \['zz'\]; have: a, b"):
+        build_book.build("ci", ["a", "zz"], html=False, root=fake_root)
+    write_profile(fake_root, "broken", "zz: {}\n")
+    with pytest.raises(build_book.BookError, match="section 'zz' matches no notebook"):
+        build_book.build("broken", ["a"], html=False, root=fake_root)
+    assert not (fake_root / "book" / "_executed").exists()
