@@ -1,15 +1,29 @@
 """Command line: ``python -m li2core train ...`` (and ``book``, ``sweep``, ``sweep-status``).
 
-Bad arguments exit with status 2 and one line naming the problem, never a traceback.
+argparse and thin handlers over the library (which never imports this module). ``book`` runs the repository's
+``tools/build_book.py`` as a subprocess. Bad arguments exit with status 2 and one line naming the problem,
+never a traceback.
 """
 from __future__ import annotations
 
 import argparse
 import itertools
+import subprocess
 import sys
-from typing import Sequence
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .sweep import EXECUTORS, Sweep, code_version, load, run_sweep, status
+from .sweep.spec import parse_seeds
+from .tasks import CRITICAL_C
+from .train import resolve_device
 
 __all__ = ["main", "parse_seeds"]
+
+#: The book build driver (``main(argv) -> int``), a script of the repository, not of the installed package.
+BOOK_SCRIPT = Path(__file__).resolve().parents[1] / "tools" / "build_book.py"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -20,26 +34,6 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def parse_seeds(text: str) -> list[int]:
-    """``"0-14"`` → 0..14, ``"0,3,7"`` → [0, 3, 7], ``"5"`` → [5]; combinations like ``"0-2,9"``."""
-    seeds: list[int] = []
-    for part in text.split(","):
-        part = part.strip()
-        try:
-            if "-" in part:
-                lo, hi = (int(x) for x in part.split("-", 1))
-                if hi < lo:
-                    raise ValueError
-                seeds.extend(range(lo, hi + 1))
-            else:
-                seeds.append(int(part))
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"invalid seeds {text!r}: use e.g. '0-14', '0,3,7' or '5'") from None
-    if any(s < 0 for s in seeds):
-        raise argparse.ArgumentTypeError(f"invalid seeds {text!r}: seeds must be >= 0")
-    return seeds
-
-
 def _build_parser() -> _Parser:
     p = _Parser(prog="li2core", description="li2core: batched training of two-layer nets on group tasks")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -48,7 +42,7 @@ def _build_parser() -> _Parser:
     t.add_argument("--train-frac", type=float, nargs="+", default=None,
                    help="training fraction(s) p in (0, 1] (default 0.4)")
     t.add_argument("--critical-delta", type=float, nargs="+", default=None,
-                   help="use the critical-ratio rule p = (2.7482 - delta) ln M / M instead of --train-frac")
+                   help=f"use the critical-ratio rule p = ({CRITICAL_C} - delta) ln M / M instead of --train-frac")
     t.add_argument("--width", type=int, default=2048, help="hidden width K (default 2048)")
     t.add_argument("--activation", default="sqr", help="sqr | relu | silu | relusqr (default sqr)")
     t.add_argument("--loss", default="mse_class", help="mse_class | mse_sample | nll (default mse_class)")
@@ -69,7 +63,7 @@ def _build_parser() -> _Parser:
     sw.add_argument("--store", required=True, help="SQLite file for the records (created if missing)")
     sw.add_argument("--device", default="auto", help="auto | cpu | cuda (default auto)")
     sw.add_argument("--max-batch", type=int, default=None, help="at most this many runs per batch (= per write, per job)")
-    sw.add_argument("--executor", default="local", choices=["local", "slurm", "submitit-local", "submitit-debug"],
+    sw.add_argument("--executor", default="local", choices=list(EXECUTORS),
                     help="local: train here (default); slurm: one submitit job per batch; submitit-local/-debug: tests")
     sw.add_argument("--submitit-folder", default=None, help="submitit's job folder (default <store>-submitit/)")
     sw.add_argument("--slurm-partition", default=None, help="slurm partition")
@@ -81,8 +75,9 @@ def _build_parser() -> _Parser:
     ss = sub.add_parser("sweep-status", help="runs done / total / diverged per sweep in a store (and for a spec)")
     ss.add_argument("spec", nargs="?", default=None, help="optional YAML spec: also report its runs left")
     ss.add_argument("--store", required=True, help="the SQLite store")
-    b = sub.add_parser("book", help="execute the notebooks and build the HTML book (see li2core.book)")
-    b.add_argument("args", nargs=argparse.REMAINDER, help="arguments for python -m li2core.book")
+    # (``book ARGS`` is dispatched in main before parsing: ARGS go to tools/build_book.py unparsed)
+    b = sub.add_parser("book", help="execute the notebooks and build the HTML book (runs tools/build_book.py)")
+    b.add_argument("args", nargs=argparse.REMAINDER, help="arguments for tools/build_book.py (see its --help)")
     return p
 
 
@@ -93,9 +88,9 @@ def _train(ns: argparse.Namespace) -> int:
         sys.stderr.write("li2core train: error: train_frac: give either --train-frac or --critical-delta, not both\n")
         return 2
     if ns.critical_delta is not None:
-        splits = [dict(train_frac=None, critical_delta=d) for d in ns.critical_delta]
+        splits = [{"train_frac": None, "critical_delta": d} for d in ns.critical_delta]
     else:
-        splits = [dict(train_frac=f) for f in (ns.train_frac if ns.train_frac is not None else [0.4])]
+        splits = [{"train_frac": f} for f in (ns.train_frac if ns.train_frac is not None else [0.4])]
     try:
         if ns.max_batch is not None and ns.max_batch < 1:
             raise ValueError(f"max_batch: must be an integer >= 1; got {ns.max_batch}")
@@ -105,8 +100,6 @@ def _train(ns: argparse.Namespace) -> int:
                         eval_every=ns.eval_every, top_layer_init_multiplier=ns.top_init, **sp)
             for sp, lr, wd, seed in itertools.product(splits, ns.lr, ns.weight_decay, ns.seeds)
         ]
-        from .train import resolve_device
-
         resolve_device(ns.device)
     except (ValueError, RuntimeError) as e:
         sys.stderr.write(f"li2core train: error: {e}\n")
@@ -120,19 +113,108 @@ def _train(ns: argparse.Namespace) -> int:
     return 0
 
 
+def _book(args: Sequence[str]) -> int:
+    """``python -m li2core book ARGS``: run the repository's ``tools/build_book.py ARGS``; its exit status."""
+    script = Path(BOOK_SCRIPT)
+    if not script.is_file():
+        return _err("book", f"tools/build_book.py not found ({script}): the book build driver is part of the "
+                            "repository, not of the installed package; run this from a checkout")
+    try:
+        rc = subprocess.run([sys.executable, str(script), *args], check=False).returncode
+    except KeyboardInterrupt:  # Ctrl-C reaches the driver too; it reports and exits 130
+        return 130
+    return rc if rc >= 0 else 128 - rc  # killed by signal N: 128 + N, as a shell reports it
+
+
+# ------------------------------------------------------------------------------------------ sweep, sweep-status
+def _err(cmd: str, msg: Any) -> int:
+    sys.stderr.write(f"li2core {cmd}: error: {' '.join(str(msg).split())}\n")
+    return 2
+
+
+def _load_spec(cmd: str, path: str) -> Sweep | int:
+    try:
+        return Sweep.from_yaml(path)
+    except OSError as e:
+        return _err(cmd, f"spec: cannot read {path!r}: {e.strerror or e}")
+    except (ValueError, TypeError) as e:
+        return _err(cmd, f"{e}" if str(e).startswith(("spec", "name")) else f"spec {path}: {e}")
+
+
+def cli_sweep(ns: argparse.Namespace) -> int:
+    """``python -m li2core sweep SPEC --store FILE ...`` (trains through :func:`li2core.sweep.run_sweep`)."""
+    sweep = _load_spec("sweep", ns.spec)
+    if isinstance(sweep, int):
+        return sweep
+    params: dict[str, Any] = {}
+    for opt, key in (("slurm_partition", "slurm_partition"), ("slurm_time", "timeout_min"),
+                     ("slurm_gpus", "gpus_per_node"), ("slurm_cpus", "cpus_per_task"), ("slurm_mem_gb", "mem_gb")):
+        v = getattr(ns, opt, None)
+        if v is not None:
+            params[key] = v
+    if params and ns.executor != "slurm":
+        return _err("sweep", "--slurm-* options need --executor slurm")
+    try:
+        if ns.max_batch is not None and ns.max_batch < 1:
+            raise ValueError(f"max_batch: must be an integer >= 1; got {ns.max_batch}")
+        if ns.executor == "local":
+            resolve_device(ns.device)
+        t0 = time.perf_counter()
+        to_train = len(sweep) - _done_count(ns.store, sweep)
+        df = run_sweep(sweep, ns.store, device=ns.device, max_batch=ns.max_batch, executor=ns.executor,
+                       progress=not ns.no_progress, executor_folder=ns.submitit_folder, executor_params=params)
+    except ValueError as e:
+        return _err("sweep", e)
+    except KeyboardInterrupt:
+        sys.stderr.write(f"li2core sweep: interrupted; finished batches are in {ns.store}; run again to resume\n")
+        return 130
+    print(f"sweep {sweep.name}: {len(df)}/{len(sweep)} runs in {ns.store} ({to_train} trained now in "
+          f"{time.perf_counter() - t0:.1f} s), {int(df['diverged'].sum())} diverged")
+    return 0
+
+
+def _done_count(store: str | Path, sweep: Sweep) -> int:
+    """Runs of ``sweep`` already done at the current code version (0 when the store does not exist)."""
+    if not Path(store).is_file():
+        return 0
+    return int(status(store, sweep)["done"].iloc[0])
+
+
+def cli_status(ns: argparse.Namespace) -> int:
+    """``python -m li2core sweep-status --store FILE [SPEC]``."""
+    sweep = None
+    if ns.spec is not None:
+        sweep = _load_spec("sweep-status", ns.spec)
+        if isinstance(sweep, int):
+            return sweep
+    try:
+        st = status(ns.store)
+        n_rec = len(load(ns.store, code_version="all"))
+        spec_st = status(ns.store, sweep) if sweep is not None else None
+    except (OSError, ValueError) as e:
+        return _err("sweep-status", e)
+    print(f"store {ns.store}: {n_rec} records, {len(st)} sweeps; code version {code_version()}")
+    for r in st.itertuples(index=False):
+        stale = f", {r.stale} from older code" if r.stale else ""
+        print(f"  {r.sweep}: {r.done}/{r.total} runs done, {r.diverged} diverged, {r.left} left{stale}")
+    if spec_st is not None:
+        r = next(spec_st.itertuples(index=False))
+        print(f"spec {ns.spec} ({r.sweep}): {r.done}/{r.total} runs done, {r.diverged} diverged, {r.left} left")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m li2core``; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["book"]:  # every later argument is the build driver's (argparse would take --profile ...)
+        return _book(argv[1:])
     ns = _build_parser().parse_args(argv)
     if ns.command == "train":
         return _train(ns)
-    if ns.command in ("sweep", "sweep-status"):
-        from . import sweep
-
-        return sweep.cli_sweep(ns) if ns.command == "sweep" else sweep.cli_status(ns)
-    if ns.command == "book":
-        from . import book
-
-        return int(book.main(ns.args) or 0)
+    if ns.command == "sweep":
+        return cli_sweep(ns)
+    if ns.command == "sweep-status":
+        return cli_status(ns)
     return 2
 
 

@@ -1,4 +1,5 @@
-"""Command line ``python -m li2core train`` (li2core.cli), run as a subprocess."""
+"""Command line (li2core.cli): ``train`` (as a subprocess and in-process), ``sweep`` / ``sweep-status`` (the
+handlers over li2core.sweep) and ``book`` (runs tools/build_book.py)."""
 from __future__ import annotations
 
 import argparse
@@ -6,11 +7,14 @@ import dataclasses
 import math
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
-from li2core.cli import parse_seeds
+import li2core.cli as cli_mod
+from li2core.cli import main, parse_seeds
 from li2core.tasks import critical_train_frac
 from li2core.train import METRICS, TrainConfig
 
@@ -87,8 +91,6 @@ def test_bad_arguments_exit_2_with_one_line(bad_runs, key):
 
 @pytest.mark.parametrize("key", list(BAD))
 def test_bad_arguments_in_process(key, tmp_path, capsys):
-    from li2core.cli import main
-
     out = tmp_path / "x.csv"
     try:
         rc = main(_argv(BAD[key][0], out))
@@ -160,3 +162,104 @@ def test_parse_seeds_rejects(text):
     with pytest.raises(argparse.ArgumentTypeError) as ei:
         parse_seeds(text)
     assert "seeds" in str(ei.value)
+
+
+def test_critical_delta_help_formats_the_constant(capsys):
+    from li2core.tasks import CRITICAL_C
+
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    assert f"({CRITICAL_C} - delta) ln M / M" in " ".join(capsys.readouterr().out.split())
+
+
+# ------------------------------------------------------------------------------------------ sweep, sweep-status
+SWEEP_TINY = dict(width=8, epochs=20, eval_every=5, lr=1e-2, weight_decay=1e-3)  # TrainConfig fields
+
+
+def call(argv, capsys):
+    try:
+        rc = main(argv)
+    except SystemExit as e:  # argparse errors
+        rc = e.code
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def test_cli_sweep_and_status(tmp_path, capsys):
+    spec = tmp_path / "spec.yml"
+    spec.write_text(yaml.safe_dump({"name": "cli", "base": {**SWEEP_TINY, "group": "Z5"},
+                                    "grid": {"lr": [1e-2, 1e6], "seed": [0, 1]}}))
+    store = tmp_path / "s.sqlite"
+    rc, out, err = call(["sweep", str(spec), "--store", str(store), "--device", "cpu", "--no-progress"], capsys)
+    assert rc == 0, err
+    assert "cli: 4/4 runs" in out and "2 diverged" in out
+    rc, out, err = call(["sweep-status", "--store", str(store)], capsys)
+    assert rc == 0 and "cli: 4/4 runs done, 2 diverged, 0 left" in out
+    # a spec with more runs than the store holds: its runs left
+    spec2 = tmp_path / "spec2.yml"
+    spec2.write_text(yaml.safe_dump({"name": "cli", "base": {**SWEEP_TINY, "group": "Z5"},
+                                     "grid": {"lr": [1e-2, 1e6], "seed": [0, 1, 2]}}))
+    rc, out, err = call(["sweep-status", str(spec2), "--store", str(store)], capsys)
+    assert rc == 0 and f"spec {spec2} (cli): 4/6 runs done, 2 diverged, 2 left" in out
+
+
+def test_cli_sweep_errors_exit_2_with_one_line(tmp_path, capsys):
+    good = tmp_path / "good.yml"
+    good.write_text(yaml.safe_dump({"name": "g", "base": {**SWEEP_TINY, "group": "Z5"}, "grid": {"seed": [0]}}))
+    specs = {
+        "widht": {"name": "b", "base": SWEEP_TINY, "grid": {"widht": [8]}},
+        "width:": {"name": "b", "base": SWEEP_TINY, "grid": {"width": [0]}},
+        "name:": {"base": SWEEP_TINY, "grid": {"seed": [0]}},
+        "metrics:": {"name": "b", "base": SWEEP_TINY, "grid": {"seed": [0]}, "metrics": "most"},
+    }
+    cases = []
+    for i, (msg, s) in enumerate(specs.items()):
+        p = tmp_path / f"bad{i}.yml"
+        p.write_text(yaml.safe_dump(s))
+        cases.append((["sweep", str(p), "--store", str(tmp_path / "x.sqlite")], msg))
+    (tmp_path / "broken.yml").write_text("name: [x\n")
+    store = str(tmp_path / "s.sqlite")
+    cases += [
+        (["sweep", str(tmp_path / "broken.yml"), "--store", store], "YAML"),
+        (["sweep", str(tmp_path / "missing.yml"), "--store", store], "spec:"),
+        (["sweep", str(good), "--store", store, "--max-batch", "0"], "max_batch:"),
+        (["sweep", str(good), "--store", store, "--device", "tpu"], "device:"),
+        (["sweep", str(good), "--store", store, "--executor", "cloud"], "invalid choice"),
+        (["sweep", str(good), "--store", store, "--slurm-partition", "gpu"], "--slurm"),
+        (["sweep", str(good)], "--store"),
+        (["sweep", str(good), "--store", str(tmp_path / "no" / "s.sqlite")], "store:"),
+        (["sweep-status", "--store", str(tmp_path / "none.sqlite")], "store:"),
+        (["sweep-status", str(tmp_path / "broken.yml"), "--store", store], "YAML"),
+    ]
+    for argv, msg in cases:
+        rc, out, err = call(argv + ["--no-progress"] * (argv[0] == "sweep" and "--store" in argv), capsys)
+        assert rc == 2, (argv, out, err)
+        assert err.count("\n") == 1 and msg in err and "Traceback" not in err, (argv, err)
+    assert not (tmp_path / "x.sqlite").exists()  # nothing written for an invalid spec
+
+
+def test_cli_sweep_error_subprocess(tmp_path, subprocess_env):
+    p = tmp_path / "bad.yml"
+    p.write_text(yaml.safe_dump({"name": "b", "base": SWEEP_TINY, "grid": {"group": ["Z5", "S5"]}}))
+    r = subprocess.run([sys.executable, "-m", "li2core", "sweep", str(p), "--store", str(tmp_path / "s.sqlite")],
+                       env=subprocess_env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "group:" in r.stderr, r.stderr
+
+
+# ------------------------------------------------------------------------------------------ book
+def test_book_runs_tools_build_book_with_the_arguments(tmp_path, monkeypatch, capfd):
+    assert cli_mod.BOOK_SCRIPT == Path(cli_mod.__file__).resolve().parents[1] / "tools" / "build_book.py"
+    fake = tmp_path / "tools" / "build_book.py"
+    fake.parent.mkdir()
+    fake.write_text("import sys\nprint('args', sys.argv[1:])\nraise SystemExit(3)\n")
+    monkeypatch.setattr(cli_mod, "BOOK_SCRIPT", fake)
+    assert main(["book", "--profile", "fast", "x"]) == 3  # its exit status
+    assert "args ['--profile', 'fast', 'x']" in capfd.readouterr().out
+
+
+def test_book_without_the_repository_exits_2_with_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(cli_mod, "BOOK_SCRIPT", tmp_path / "tools" / "build_book.py")  # not there
+    rc = main(["book", "--profile", "fast"])
+    out, err = capsys.readouterr()
+    assert rc == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("li2core book: error: ") and "tools/build_book.py" in err, err
