@@ -10,8 +10,9 @@ This module owns the groups themselves:
 * the irreducible representations of any finite group, computed numerically from the
   Cayley table (characters from the class algebra, matrices by projecting the regular
   representation with the central idempotents, Eq. 35);
-* the real isotypic decomposition of the weight space ``R^M`` and the Fourier purity of
-  hidden-node weights.
+* the real isotypic decomposition of the weight space ``R^M`` (:meth:`Group.real_isotypic_projectors`);
+  the power of hidden-node weights in each component (Fourier purity) is in :mod:`li2core.fourier`.
+  The numerical kernels (characters, central idempotents, matrix irreps) are in :mod:`li2core.irreps`.
 
 Direct products are flattened with a mixed radix, first factor most significant, as in
 the author's code (``M="4x7"``): element ``(a_1, ..., a_r)`` has index
@@ -38,19 +39,18 @@ on this choice, nor on the inversion operator ``P``, which maps ``H_k`` to ``H_{
 """
 from __future__ import annotations
 
-import ctypes
 import functools
-import glob
 import itertools
 import math
-import os
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 import numpy as np
+
+from .irreps import central_idempotent, characters, rho_from_block
+from .threads import single_thread_blas
 
 __all__ = [
     "Group",
@@ -59,11 +59,6 @@ __all__ = [
     "make",
     "is_valid_name",
     "NAME_HELP",
-    "fourier_basis",
-    "component_power",
-    "purity",
-    "dominant_component",
-    "component_labels",
 ]
 
 NAME_HELP = (
@@ -76,8 +71,6 @@ NAME_HELP = (
 _FACTOR = re.compile(r"^(Z|Dic|D|S)([0-9]+)$")
 _MIN_N = {"Z": 2, "D": 3, "Dic": 2, "S": 3}
 _MAX_S = 4  # S5 (order 120) would be cheap, but 'S5' is the project's canonical *invalid* name in its tests
-_TOL = 1e-8
-_MAX_TRIES = 12
 
 
 # =========================================================================== the group
@@ -233,7 +226,7 @@ class Group:
         ``(M, M)`` orthogonal (Hermitian) projectors of rank ``d_k^2`` summing to ``I`` and
         commuting with every ``R_h``; real arrays where ``chi_k`` is real, complex otherwise.
         """
-        return [_central_idempotent(self, ir.character, ir.dim) for ir in self._irreps]
+        return [central_idempotent(self, ir.character, ir.dim) for ir in self._irreps]
 
     def real_isotypic_projectors(self) -> list["RealComponent"]:
         """The real isotypic components of ``R^M`` (functions on the group), one per real irrep.
@@ -256,19 +249,19 @@ class Group:
     # ------------------------------------------------------------------ cached work
     @cached_property
     def _irreps(self) -> tuple["Irrep", ...]:
-        with _single_thread_blas():
+        with single_thread_blas():
             return _compute_irreps(self)
 
     @cached_property
     def _real_components(self) -> tuple["RealComponent", ...]:
         self._irreps  # noqa: B018 (computed first, under its own thread limit)
-        with _single_thread_blas():
+        with single_thread_blas():
             return _compute_real_components(self)
 
     @cached_property
     def _real_basis(self) -> tuple[np.ndarray, np.ndarray]:
         comps = self._real_components
-        with _single_thread_blas():
+        with single_thread_blas():
             # one eigh: sum_c c P_c has eigenvalue c (an integer) exactly on component c
             S = sum(c.index * c.projector for c in comps)
             lam, Q = np.linalg.eigh((S + S.T) / 2)
@@ -353,53 +346,6 @@ class RealComponent:
 
     def __array__(self, dtype=None, copy=None):
         return self.projector if dtype is None else self.projector.astype(dtype)
-
-
-# =========================================================================== BLAS threads
-@functools.lru_cache(maxsize=1)
-def _openblas_thread_fns():
-    """(get, set) of numpy's bundled OpenBLAS thread count, or None when not found."""
-    libdirs = [os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs"),
-               os.path.join(os.path.dirname(np.__file__), ".dylibs")]
-    names = [("scipy_openblas_get_num_threads64_", "scipy_openblas_set_num_threads64_"),
-             ("openblas_get_num_threads64_", "openblas_set_num_threads64_"),
-             ("openblas_get_num_threads", "openblas_set_num_threads")]
-    for d in libdirs:
-        for path in sorted(glob.glob(os.path.join(d, "*openblas*"))):
-            try:
-                lib = ctypes.CDLL(path)
-            except OSError:
-                continue
-            for get, set_ in names:
-                if hasattr(lib, get) and hasattr(lib, set_):
-                    g, s = getattr(lib, get), getattr(lib, set_)
-                    g.restype, g.argtypes = ctypes.c_int, []
-                    s.restype, s.argtypes = None, [ctypes.c_int]
-                    return g, s
-    return None
-
-
-@contextmanager
-def _single_thread_blas():
-    """Run numpy's BLAS/LAPACK on one thread inside the block (restored after).
-
-    The matrices here are at most a few hundred wide: threads never help, and on a loaded
-    2-core machine a threaded 127 x 127 ``eigh`` was measured at ~2 s instead of ~5 ms.
-    A no-op when numpy's OpenBLAS cannot be found.
-    """
-    fns = None
-    try:
-        fns = _openblas_thread_fns()
-        prev = fns[0]() if fns else 1
-        if fns and prev != 1:
-            fns[1](1)
-    except Exception:  # pragma: no cover - any ctypes trouble: leave the threads alone
-        fns = None
-    try:
-        yield
-    finally:
-        if fns and prev != 1:
-            fns[1](prev)
 
 
 # =========================================================================== names and tables
@@ -500,122 +446,6 @@ def _make_canonical(names: tuple[str, ...]) -> Group:
                  factors=tuple(t.shape[0] for t in tables), factor_names=names)
 
 
-# =========================================================================== characters
-def _class_matrix(g: Group, a: np.ndarray) -> np.ndarray:
-    """``A = sum_i a_i N_i`` with ``(N_i)_{jk} = #{(x, y) in C_i x C_j : x y = z_k}`` (class algebra)."""
-    class_of, reps, _ = g._classes
-    r = len(reps)
-    T, inv = g.table, g.inverse
-    J = class_of[T[inv[:, None], reps[None, :]]]  # class of x^-1 z_k, shape (M, r)
-    K = np.broadcast_to(np.arange(r)[None, :], J.shape)
-    w = np.broadcast_to(a[class_of][:, None], J.shape)
-    flat = (J * r + K).ravel()
-    A = np.bincount(flat, weights=w.real.ravel(), minlength=r * r).astype(complex)
-    A += 1j * np.bincount(flat, weights=w.imag.ravel(), minlength=r * r)
-    return A.reshape(r, r)
-
-
-def _characters(g: Group) -> np.ndarray:
-    """``(r, r)`` character table (rows: irreps in arbitrary order; columns: classes).
-
-    The class-sum matrices ``N_i`` act on the centre of the group algebra; their common
-    eigenvectors are the central characters ``omega_chi(C_k) = |C_k| chi(g_k) / chi(1)``.
-    After the similarity ``S = diag(sqrt|C_k|)`` they are normal and commute, so the
-    Hermitian part of a random complex combination is diagonalised by the (unitary)
-    normalised character table ``U_{chi k} = sqrt(|C_k| / M) chi(g_k)``.
-    """
-    _, reps, sizes = g._classes
-    M, r = g.order, len(reps)
-    s = np.sqrt(sizes.astype(float))
-    for attempt in range(_MAX_TRIES):
-        rng = np.random.default_rng(1000 + attempt)
-        a = rng.standard_normal(r) + 1j * rng.standard_normal(r)
-        B = _class_matrix(g, a) * s[None, :] / s[:, None]
-        H = (B + B.conj().T) / 2
-        lam, V = np.linalg.eigh(H)
-        scale = max(1.0, float(np.abs(lam).max()))
-        if r > 1 and np.min(np.diff(lam)) < 1e-7 * scale:
-            continue  # near-degenerate combination: try another
-        # fix the phase so that chi(e) = d > 0, then undo the normalisation
-        V = V / (V[0] / np.abs(V[0]))[None, :]
-        X = (V * (np.sqrt(M) / s)[:, None]).T  # X[chi, k] = chi(g_k)
-        d = X[:, 0].real
-        if np.any(np.abs(d - np.round(d)) > 1e-6) or np.any(np.round(d) < 1):
-            continue
-        # each row must be a common eigenvector of the whole class algebra (check with another combination)
-        b = rng.standard_normal(r) + 1j * rng.standard_normal(r)
-        B2 = _class_matrix(g, b) * s[None, :] / s[:, None]
-        W = V
-        ev = np.einsum("kc,kl,lc->c", W.conj(), B2, W)
-        if np.abs(B2 @ W - W * ev[None, :]).max() > 1e-7 * max(1.0, float(np.abs(B2).max())):
-            continue
-        return X
-    raise RuntimeError(f"group {g.name}: the character computation did not converge")
-
-
-# =========================================================================== irreps
-def _central_idempotent(g: Group, chi: np.ndarray, d: int) -> np.ndarray:
-    """``Pi = (d/M) sum_g conj(chi(g)) R_g``; ``Pi[x, y] = (d/M) conj(chi(x y^-1))``."""
-    L = g.table[:, g.inverse]  # L[x, y] = x y^-1
-    P = (d / g.order) * np.conj(chi)[L]
-    if np.abs(P.imag).max() < 1e-12:
-        return np.ascontiguousarray(P.real)
-    return P
-
-
-def _right_regular(g: Group, a: np.ndarray) -> np.ndarray:
-    """Matrix of right multiplication by ``sum_g a_g g``: ``[x, y] = a[y^-1 x]`` (commutes with every ``R_h``)."""
-    G2 = g.table[g.inverse, :].T  # G2[x, y] = y^-1 x
-    return a[G2]
-
-
-def _rho_from_block(g: Group, chi: np.ndarray, d: int, real: bool) -> np.ndarray:
-    """Unitary matrices of the irrep with character ``chi``, from one copy inside its isotypic block."""
-    M = g.order
-    Pi = _central_idempotent(g, chi, d)
-    if real:
-        Pi = np.real(Pi)
-    T, inv = g.table, g.inverse
-    for attempt in range(_MAX_TRIES):
-        rng = np.random.default_rng(2000 + attempt)
-        if real:
-            Z = rng.standard_normal((M, d * d))
-            a = rng.standard_normal(M)
-        else:
-            Z = rng.standard_normal((M, d * d)) + 1j * rng.standard_normal((M, d * d))
-            a = rng.standard_normal(M) + 1j * rng.standard_normal(M)
-        Q, _ = np.linalg.qr(Pi @ Z)  # orthonormal basis of the isotypic block (rank d^2)
-        Rr = _right_regular(g, a)
-        Hm = Rr + Rr.conj().T  # Hermitian, in the commutant of the left action: I_d (x) A on the block
-        A = Q.conj().T @ Hm @ Q
-        A = (A + A.conj().T) / 2
-        lam, U = np.linalg.eigh(A)
-        spread = max(1e-12, float(lam[-1] - lam[0]))
-        if d * d > d and lam[d] - lam[d - 1] < 1e-6 * spread:
-            continue
-        if lam[d - 1] - lam[0] > 1e-7 * spread:
-            continue
-        E = Q @ U[:, :d]  # (M, d) orthonormal basis of one invariant copy
-        # rho(h) = E^* R_h E ; (R_h E)[x] = E[h^-1 x]
-        rho = np.einsum("xa,hxb->hab", E.conj(), E[T[inv][:, :]])
-        if _hom_error(g, rho) < 1e-8 and np.abs(np.einsum("hii->h", rho) - chi).max() < 1e-8:
-            return rho.astype(complex)
-    raise RuntimeError(f"group {g.name}: could not split an isotypic block of dimension {d}^2")
-
-
-def _hom_error(g: Group, rho: np.ndarray) -> float:
-    """``max |rho(a) rho(b) - rho(ab)|`` over all pairs (on a random subset for large groups)."""
-    M = g.order
-    if M <= 64:
-        A, Bi = np.meshgrid(np.arange(M), np.arange(M), indexing="ij")
-        A, Bi = A.ravel(), Bi.ravel()
-    else:
-        rng = np.random.default_rng(7)
-        A, Bi = rng.integers(0, M, 4096), rng.integers(0, M, 4096)
-    prod = np.einsum("nab,nbc->nac", rho[A], rho[Bi])
-    return float(np.abs(prod - rho[g.table[A, Bi]]).max())
-
-
 def _tolerant_cmp(x: np.ndarray, y: np.ndarray) -> int:
     for u, v in zip(x, y):
         for p, q in ((-u.real, -v.real), (-u.imag, -v.imag)):
@@ -668,7 +498,7 @@ def _factor_labels(g: Group, chars: np.ndarray, dims: np.ndarray) -> list[Any] |
 def _compute_irreps(g: Group) -> tuple[Irrep, ...]:
     M = g.order
     class_of, reps, sizes = g._classes
-    X = _characters(g)  # (r, r)
+    X = characters(g)  # (r, r)
     chars = X[:, class_of]  # (r, M)
     dims = np.round(chars[:, 0].real).astype(int)
     if int((dims**2).sum()) != M:
@@ -698,7 +528,7 @@ def _compute_irreps(g: Group) -> tuple[Irrep, ...]:
         if d == 1:
             rho = chi.reshape(M, 1, 1).astype(complex)
         else:
-            rho = _rho_from_block(g, chi, d, real=(ind == 1))
+            rho = rho_from_block(g, chi, d, real=(ind == 1))
         for arr in (chi, rho):
             arr.setflags(write=False)
         out.append(Irrep(index=k, dim=d, character=chi, indicator=ind, rho=rho, conjugate=conj, label=labels[k]))
@@ -713,7 +543,7 @@ def _compute_real_components(g: Group) -> tuple[RealComponent, ...]:
             continue
         members = (ir.index,) if ir.conjugate == ir.index else (ir.index, ir.conjugate)
         seen.update(members)
-        P = sum(_central_idempotent(g, g._irreps[k].character, g._irreps[k].dim) for k in members)
+        P = sum(central_idempotent(g, g._irreps[k].character, g._irreps[k].dim) for k in members)
         if np.iscomplexobj(P):
             if np.abs(P.imag).max() > 1e-9:
                 raise RuntimeError(f"group {g.name}: real component {members} has a complex projector")
@@ -723,85 +553,3 @@ def _compute_real_components(g: Group) -> tuple[RealComponent, ...]:
         comps.append(RealComponent(index=len(comps), label=label, irreps=members, dim=ir.dim, type=ir.type,
                                    rank=len(members) * ir.dim**2, projector=P))
     return tuple(comps)
-
-
-# =========================================================================== Fourier basis and purity
-def fourier_basis(M: int) -> tuple[np.ndarray, np.ndarray]:
-    """The real orthonormal Fourier basis of ``R^M`` (functions on ``Z_M``) and each column's frequency.
-
-    Columns: ``1/sqrt(M)``, then for ``j = 1 .. (M-1)//2`` the pair ``sqrt(2/M) cos(2 pi j m / M)``,
-    ``sqrt(2/M) sin(2 pi j m / M)``, and for even ``M`` finally ``(-1)^m / sqrt(M)``.
-    Returns ``(F, freq)`` with ``F`` of shape ``(M, M)`` (rows: ``m``) and ``freq`` of shape ``(M,)``.
-    """
-    if not isinstance(M, (int, np.integer)) or M < 1:
-        raise ValueError(f"M: must be an integer >= 1; got {M!r}")
-    M = int(M)
-    m = np.arange(M)
-    cols, freq = [np.full(M, 1 / np.sqrt(M))], [0]
-    for j in range(1, (M - 1) // 2 + 1):
-        cols += [np.sqrt(2 / M) * np.cos(2 * np.pi * j * m / M), np.sqrt(2 / M) * np.sin(2 * np.pi * j * m / M)]
-        freq += [j, j]
-    if M % 2 == 0 and M > 1:
-        cols.append((-1.0) ** m / np.sqrt(M))
-        freq.append(M // 2)
-    return np.stack(cols, axis=1), np.asarray(freq, dtype=np.int64)
-
-
-def _as_group(group: Group | str) -> Group:
-    return make(group) if isinstance(group, str) else group
-
-
-def _as_array(x: Any) -> np.ndarray:
-    if hasattr(x, "detach"):  # torch tensor
-        x = x.detach().cpu().numpy()
-    return np.asarray(x, dtype=float)
-
-
-def component_power(x: Any, group: Group | str) -> np.ndarray:
-    """``||Pi_c x||^2`` for each real isotypic component ``c``: ``(..., M) -> (..., n_components)``."""
-    g = _as_group(group)
-    x = _as_array(x)
-    if x.shape[-1] != g.order:
-        raise ValueError(f"x: the last axis must have length M = {g.order} for {g.name}; got shape {x.shape}")
-    Q, comp = g._real_basis
-    coef2 = (x @ Q) ** 2
-    out = np.zeros(x.shape[:-1] + (len(g._real_components),))
-    for c in range(out.shape[-1]):
-        out[..., c] = coef2[..., comp == c].sum(axis=-1)
-    return out
-
-
-def purity(w: Any, group: Group | str) -> np.ndarray:
-    """Fraction of a hidden node's power in each real isotypic component.
-
-    ``w`` has shape ``(2M,)`` or ``(..., 2M)`` (a row per node, i.e. ``W.T`` for the paper's
-    ``W in R^{2M x K}``); its halves ``u = w[..., :M]``, ``v = w[..., M:]`` are both functions
-    on the group. Returns ``(..., n_components)``:
-    ``(||Pi_c u||^2 + ||Pi_c v||^2) / (||u||^2 + ||v||^2)``, summing to 1 over components
-    (NaN for a zero vector). The trivial component (constants) is component 0. The real
-    components are invariant under the inversion ``P``, so ``[u; P v]`` gives the same numbers.
-    """
-    g = _as_group(group)
-    w = _as_array(w)
-    M = g.order
-    if w.ndim == 0 or w.shape[-1] != 2 * M:
-        raise ValueError(f"w: the last axis must have length 2M = {2 * M} for {g.name}; got shape {w.shape}")
-    p = component_power(w[..., :M], g) + component_power(w[..., M:], g)
-    total = p.sum(axis=-1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(total > 0, p / np.where(total > 0, total, 1.0), np.nan)
-
-
-def dominant_component(w: Any, group: Group | str) -> tuple[Any, Any]:
-    """``(index, fraction)`` of the component holding most of ``w``'s power (arrays for a batch)."""
-    p = purity(w, group)
-    idx = np.argmax(np.nan_to_num(p, nan=-1.0), axis=-1)
-    frac = np.take_along_axis(p, idx[..., None], axis=-1)[..., 0]
-    if np.ndim(idx) == 0:
-        return int(idx), float(frac)
-    return idx, frac
-
-
-def component_labels(group: Group | str) -> list[Any]:
-    """The labels of the real isotypic components, in order (``Z_M``: ``0, 1, ..., M // 2``)."""
-    return [c.label for c in _as_group(group)._real_components]

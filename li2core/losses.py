@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["LOSSES", "loss_and_grad", "row_losses", "accuracy", "sample_center"]
+__all__ = ["LOSSES", "loss_and_grad", "row_losses", "accuracy", "center"]
 
 LOSSES = ("mse_class", "mse_sample", "nll")
 
@@ -26,11 +26,15 @@ def _weights(mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return mask / n.clamp_min(1.0), n
 
 
-def sample_center(Z: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """``P_1^perp Z`` restricted to each run's rows: ``mask * (Z - mean over rows)``.
+def center(Z: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """``Z~ = P_1^perp Z``: centre over the samples (rows), paper-li2 §1.1; the one definition of the centring.
 
-    ``Z``: ``(R, n, D)``; ``mask``: ``(R, n)``. Padding rows come out as zero.
+    ``Z``: ``(..., n, D)``. Without ``mask``, ``P_1^perp = I_n - 1 1^T / n`` over all ``n`` rows. With
+    ``mask`` ``(R, n)`` (``Z`` then ``(R, n, D)``), each run is centred over its own rows,
+    ``mask * (Z - mean over the rows)``, and padding rows come out as zero.
     """
+    if mask is None:
+        return Z - Z.mean(dim=-2, keepdim=True)
     w, _ = _weights(mask)
     mean = torch.einsum("rn,rnd->rd", w.to(Z.dtype), Z)
     return (Z - mean[:, None, :]) * mask[..., None].to(Z.dtype)
@@ -59,7 +63,7 @@ def loss_and_grad(
         # diff is already zero-mean over classes, so the class-centring projection leaves it unchanged.
         grad = 2.0 * diff * w[..., None] if need_grad else None
     elif name == "mse_sample":
-        E = sample_center(O - Y, mask)  # = -P_1^perp (Y - O) on each run's rows
+        E = center(O - Y, mask)  # = -P_1^perp (Y - O) on each run's rows
         loss = 0.5 * E.pow(2).sum(dim=(-2, -1))
         grad = E if need_grad else None
     elif name == "nll":

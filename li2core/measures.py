@@ -4,14 +4,13 @@ All are batched over runs (leading axis ``R``) and honour a row mask ``(R, n)``.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from typing import Any, Sequence
 
+import numpy as np
+import pandas as pd
 import torch
 
-if TYPE_CHECKING:
-    import pandas as pd
-
-from .losses import sample_center
+from .losses import center
 
 __all__ = [
     "ftf_offdiag_ratio",
@@ -22,6 +21,10 @@ __all__ = [
     "first_epoch_reaching",
     "mean_curve",
     "peak_epoch",
+    "stage2_window",
+    "ols_slope",
+    "loglog_slope",
+    "spearman",
 ]
 
 
@@ -41,14 +44,14 @@ def ftf_offdiag_ratio(F: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     The author's ``~F^t~F_off_diag_avg / ~F^t~F_diag_avg``; the paper's "diagonal up to 8%"
     statement for Fig. 3 refers to this ratio (paper-li2 §3, Fig. 3 row).
     """
-    Ft = sample_center(F, mask)
+    Ft = center(F, mask)
     G = torch.bmm(Ft.transpose(-1, -2), Ft)
     return _offdiag_ratio(G, torch.ones(G.shape[:-1], dtype=G.dtype, device=G.device))
 
 
 def fft_offdiag_ratio(F: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """mean |off-diag| / mean |diag| of ``P_1^perp F F^T`` (``n x n``, the run's rows only)."""
-    Ft = sample_center(F, mask)
+    Ft = center(F, mask)
     G = torch.bmm(Ft, (F * mask[..., None].to(F.dtype)).transpose(-1, -2))
     return _offdiag_ratio(G, mask.to(F.dtype))
 
@@ -106,13 +109,11 @@ def cos_dist(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
 # --- Frame-level summaries (tidy frames of li2core.Results.frame) -------------------------
 
 
-def first_epoch_reaching(frame: "pd.DataFrame", metric: str, threshold: float, by: Sequence[str] = ("run",)) -> "pd.Series":
+def first_epoch_reaching(frame: pd.DataFrame, metric: str, threshold: float, by: Sequence[str] = ("run",)) -> pd.Series:
     """Per group of ``by``: the first epoch at which ``metric >= threshold`` (NaN if never).
 
     With ``by=("run",)`` this is each run's grokking epoch for ``metric="test_acc"``.
     """
-    import pandas as pd
-
     def first(d: pd.DataFrame) -> float:
         hit = d.loc[d[metric] >= threshold, "epoch"]
         return float(hit.min()) if len(hit) else float("nan")
@@ -120,13 +121,13 @@ def first_epoch_reaching(frame: "pd.DataFrame", metric: str, threshold: float, b
     return frame.groupby(list(by))[["epoch", metric]].apply(first).rename(f"first_epoch_{metric}>={threshold:g}")
 
 
-def mean_curve(frame: "pd.DataFrame", metric: str, by: Sequence[str] = ()) -> "pd.DataFrame | pd.Series":
+def mean_curve(frame: pd.DataFrame, metric: str, by: Sequence[str] = ()) -> pd.DataFrame | pd.Series:
     """Mean of ``metric`` over runs per epoch (and per ``by``), ignoring diverged runs and NaNs."""
     ok = frame[~frame["diverged"]] if "diverged" in frame else frame
     return ok.groupby([*by, "epoch"])[metric].mean()
 
 
-def peak_epoch(frame: "pd.DataFrame", metric: str, by: Sequence[str] = (), min_epoch: int = 1) -> "float | pd.Series":
+def peak_epoch(frame: pd.DataFrame, metric: str, by: Sequence[str] = (), min_epoch: int = 1) -> float | pd.Series:
     """Epoch at which the seed-mean curve of ``metric`` peaks (epochs >= ``min_epoch``)."""
     curve = mean_curve(frame[frame["epoch"] >= min_epoch], metric, by)
     if not by:
@@ -137,16 +138,57 @@ def peak_epoch(frame: "pd.DataFrame", metric: str, by: Sequence[str] = (), min_e
 # --- Chapter thm1_energy: the Stage-II window of a run -------------------------------------
 
 
-def stage2_window(frame: "pd.DataFrame", train_thr: float = 0.99, test_thr: float = 0.95,
-                  by: Sequence[str] = ("run",)) -> "pd.DataFrame":
+def stage2_window(frame: pd.DataFrame, train_thr: float = 0.99, test_thr: float = 0.95,
+                  by: Sequence[str] = ("run",)) -> pd.DataFrame:
     """Per group of ``by``: Stage II as the epochs between memorisation and grokking.
 
     ``start`` is the first epoch with ``train_acc >= train_thr`` (the end of Stage I: the training
     set is fitted), ``end`` the first epoch with ``test_acc >= test_thr`` (grokking); NaN when never
     reached. Columns ``*by, start, end``; the window is ``start <= epoch < end``.
     """
-    import pandas as pd
-
     s = first_epoch_reaching(frame, "train_acc", train_thr, by=by).rename("start")
     e = first_epoch_reaching(frame, "test_acc", test_thr, by=by).rename("end")
     return pd.concat([s, e], axis=1).reset_index()
+
+
+# --- Slopes and rank correlations -------------------------------------------------------------
+
+
+def ols_slope(x: Any, y: Any) -> tuple[float, float]:
+    """Slope ``b`` and its standard error of the ordinary least-squares fit ``y = a + b x`` (the error is NaN with
+    fewer than 3 points; both are NaN with fewer than 2 or constant ``x``)."""
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    n = len(x)
+    if n < 2:
+        return float("nan"), float("nan")
+    xm = x - x.mean()
+    sxx = float((xm**2).sum())
+    if sxx == 0:
+        return float("nan"), float("nan")
+    b = float((xm * (y - y.mean())).sum() / sxx)
+    if n < 3:
+        return b, float("nan")
+    resid = y - y.mean() - b * xm
+    return b, float(np.sqrt((resid**2).sum() / (n - 2) / sxx))
+
+
+def loglog_slope(x: Sequence[float] | torch.Tensor, y: Sequence[float] | torch.Tensor) -> float:
+    """Least-squares slope of ``log y`` against ``log x`` (all values must be > 0, at least 2 points):
+    :func:`ols_slope` on the logarithms."""
+    xs = torch.as_tensor(x, dtype=torch.float64).reshape(-1)
+    ys = torch.as_tensor(y, dtype=torch.float64).reshape(-1)
+    if xs.numel() != ys.numel() or xs.numel() < 2:
+        raise ValueError("x, y: need at least two points of equal count")
+    if bool((xs <= 0).any() or (ys <= 0).any()):
+        raise ValueError("x, y: log-log slope needs positive values")
+    return ols_slope(np.log(xs.numpy()), np.log(ys.numpy()))[0]
+
+
+def spearman(x: Any, y: Any) -> float:
+    """Spearman's rank correlation of ``x`` and ``y`` (Pearson correlation of the average ranks; NaN pairs
+    dropped)."""
+    d = pd.DataFrame({"x": np.asarray(x, dtype=float), "y": np.asarray(y, dtype=float)}).dropna()
+    if len(d) < 2:
+        return float("nan")
+    return float(d["x"].rank().corr(d["y"].rank()))

@@ -19,7 +19,7 @@ import torch
 
 from .groups import Group, make
 
-__all__ = ["Task", "Split", "make_task", "split", "n_train_for", "critical_train_frac", "CRITICAL_C"]
+__all__ = ["Task", "Split", "make_task", "onehot_inputs", "split", "n_train_for", "critical_train_frac", "CRITICAL_C"]
 
 #: The multiplier of the author's critical-ratio rule ``p = (c - delta) ln M / M`` (paper-li2 §4.5).
 CRITICAL_C = 2.7482
@@ -49,12 +49,9 @@ class Task:
     def N(self) -> int:
         return self.M * self.M
 
-    def onehot_X(self) -> torch.Tensor:
-        """The literal ``(N, 2M)`` input matrix ``X`` (for tests and theory code)."""
-        X = torch.zeros(self.N, 2 * self.M)
-        X[torch.arange(self.N), self.a] = 1.0
-        X[torch.arange(self.N), self.M + self.b] = 1.0
-        return X
+    def onehot_X(self, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+        """The literal ``(N, 2M)`` input matrix ``X`` (for tests and theory code): :func:`onehot_inputs`."""
+        return onehot_inputs(self.a, self.b, self.M, dtype)
 
 
 @dataclass(frozen=True)
@@ -67,6 +64,18 @@ class Split:
     @property
     def n_train(self) -> int:
         return int(self.train.numel())
+
+
+def onehot_inputs(a: torch.Tensor, b: torch.Tensor, M: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """The one-hot inputs ``X (n, 2M)`` of the pairs ``(a_i, b_i)``: ``x_i = (e_{a_i}, e_{b_i})`` (paper-li2 §1.2).
+
+    The trainer never builds ``X`` (it looks rows of ``W`` up); this is for tests and the literal theory checks.
+    """
+    n = int(a.numel())
+    X = torch.zeros(n, 2 * M, dtype=dtype)
+    X[torch.arange(n), a] = 1.0
+    X[torch.arange(n), M + b] = 1.0
+    return X
 
 
 def make_task(group: str | Group) -> Task:

@@ -67,7 +67,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import li2core
-from li2core import TrainConfig, measures, plots
+from li2core import TrainConfig, figures, measures
+from li2core.chapters import fig3_grokking as ch
 
 configs = [
     TrainConfig(group=f"Z{M}", train_frac=train_frac, width=width, activation=activation, loss=loss,
@@ -98,8 +99,8 @@ print(f"{len(configs)} runs x {epochs} epochs on {res.device} in {time.time() - 
 # off-diagonal/diagonal ratios of $\tilde F^\top\tilde F$ and $P_1^\perp FF^\top$.
 
 # %%
-fig = plots.fig3_dynamics(df)
-plots.save_figure(fig, out_dir, "fig3_dynamics", plots.fig3_dynamics_data(df))
+fig = ch.fig3_dynamics(df)
+figures.save_figure(fig, out_dir, "fig3_dynamics", ch.fig3_dynamics_data(df))
 plt.show()
 
 # %% [markdown]
@@ -107,8 +108,8 @@ plt.show()
 # decay, first half of training, linear scale):
 
 # %%
-fig2 = plots.fig3_two_stage(df[df["weight_decay"] == wd_on])
-plots.save_figure(fig2, out_dir, "fig3_two_stage", plots.fig3_two_stage_data(df[df["weight_decay"] == wd_on]))
+fig2 = ch.fig3_two_stage(df[df["weight_decay"] == wd_on])
+figures.save_figure(fig2, out_dir, "fig3_two_stage", ch.fig3_two_stage_data(df[df["weight_decay"] == wd_on]))
 plt.show()
 
 # %% [markdown]

@@ -113,7 +113,8 @@ import pandas as pd
 import torch
 
 import li2core
-from li2core import TrainConfig, groups, plots, sweep, theory
+from li2core import TrainConfig, figures, groups, measures, sweep, theory
+from li2core.chapters import fig5_scaling_law as ch
 from li2core.tasks import CRITICAL_C, make_task, split
 
 t_start = time.time()
@@ -168,7 +169,7 @@ t0 = time.time()
 runs = sweep.run_sweep(fig5, store_path, device=device, progress=False)
 runs["panel"] = runs["group"].map(panel_of)
 print(f"{len(runs)} runs in the store ({int(runs['diverged'].sum())} diverged); this cell took {time.time() - t0:.1f} s")
-bnd = sweep.boundary(runs, level=level)
+bnd = ch.boundary(runs, level=level)
 bnd["panel"] = bnd["group"].map(panel_of)
 
 # %% [markdown]
@@ -177,8 +178,8 @@ bnd["panel"] = bnd["group"].map(panel_of)
 # grid points around it). Groups of the same order share a column.
 
 # %%
-fig = plots.fig5_phase(runs, bnd, c=CRITICAL_C, level=level)
-plots.save_figure(fig, out_dir, "fig5_phase", plots.fig5_phase_data(runs))
+fig = ch.fig5_phase(runs, bnd, c=CRITICAL_C, level=level)
+figures.save_figure(fig, out_dir, "fig5_phase", ch.fig5_phase_data(runs))
 plt.show()
 
 # %% [markdown]
@@ -190,10 +191,10 @@ plt.show()
 # %%
 fits = {}
 for pan in PANELS:
-    fits[pan] = sweep.fit_c(runs[runs["panel"] == pan], level=level, n_boot=n_boot, seed=1)
+    fits[pan] = ch.fit_c(runs[runs["panel"] == pan], level=level, n_boot=n_boot, seed=1)
 cyc = runs[runs["panel"].isin(["Z_M, M prime", "Z_M, M composite"])]
-fits["all cyclic Z_M"] = sweep.fit_c(cyc, level=level, n_boot=n_boot, seed=2)
-fits["all groups"] = sweep.fit_c(runs, level=level, n_boot=n_boot, seed=3)
+fits["all cyclic Z_M"] = ch.fit_c(cyc, level=level, n_boot=n_boot, seed=2)
+fits["all groups"] = ch.fit_c(runs, level=level, n_boot=n_boot, seed=3)
 table = pd.DataFrame([
     dict(set=k, n_groups=f.n, censored=f.n_censored, c=f.c, c_se_across_M=f.c_se, boot_lo=f.c_ci[0],
          boot_hi=f.c_ci[1], c_least_squares=f.c_ls, slope_vs_lnM=f.slope, slope_se=f.slope_se)
@@ -204,8 +205,8 @@ print(table.round(3).to_string(index=False))
 
 # %%
 fa = fits["all groups"]
-fig = plots.fig5_collapse(bnd, fa.c, fa.c_ci, CRITICAL_C, fa.slope, fa.slope_se)
-plots.save_figure(fig, out_dir, "fig5_collapse", plots.fig5_collapse_data(bnd))
+fig = ch.fig5_collapse(bnd, fa.c, fa.c_ci, CRITICAL_C, fa.slope, fa.slope_se)
+figures.save_figure(fig, out_dir, "fig5_collapse", ch.fig5_collapse_data(bnd))
 plt.show()
 
 # %% [markdown]
@@ -223,13 +224,13 @@ for e in budget_epochs:
     if at.empty:
         raise ValueError(f"budget_epochs: epoch {e} was not evaluated (eval_every={eval_every}, epochs={epochs})")
     for pan in PANELS:
-        f = sweep.fit_c(at[at["panel"] == pan], level=level, n_boot=200, seed=4)
+        f = ch.fit_c(at[at["panel"] == pan], level=level, n_boot=200, seed=4)
         rows_budget.append(dict(panel=pan, epoch=e, c=f.c, c_lo=f.c_ci[0], c_hi=f.c_ci[1], n=f.n,
                                 n_censored=f.n_censored, slope=f.slope))
 budget = pd.DataFrame(rows_budget)
 print(budget.round(3).to_string(index=False))
-fig = plots.fig5_budget(budget, CRITICAL_C)
-plots.save_figure(fig, out_dir, "fig5_budget", plots.fig5_budget_data(budget))
+fig = ch.fig5_budget(budget, CRITICAL_C)
+figures.save_figure(fig, out_dir, "fig5_budget", ch.fig5_budget_data(budget))
 plt.show()
 
 # %% [markdown]
@@ -243,15 +244,15 @@ plt.show()
 
 # %%
 t0 = time.time()
-surv = pd.concat([theory.maxima_survival(int(M), float(p), n_subsets=survival_subsets, seed=100 + int(M),
+surv = pd.concat([ch.maxima_survival(int(M), float(p), n_subsets=survival_subsets, seed=100 + int(M),
                                          purity_min=purity_min, device=device)
                   for M in survival_Ms for p in survival_ps], ignore_index=True)
 print(f"{len(surv)} ascents in {time.time() - t0:.1f} s; not converged: {int((~surv['converged']).sum())}")
-sd = plots.thm4_survival_data(surv)
-fig = plots.thm4_survival(surv, CRITICAL_C, purity_min)
-plots.save_figure(fig, out_dir, "thm4_survival", sd)
+sd = ch.thm4_survival_data(surv)
+fig = ch.thm4_survival(surv, CRITICAL_C, purity_min)
+figures.save_figure(fig, out_dir, "thm4_survival", sd)
 plt.show()
-sb = sweep.boundary(surv.assign(group=surv["M"].map(lambda m: f"Z{m}")), y="survived", replicate="subset",
+sb = ch.boundary(surv.assign(group=surv["M"].map(lambda m: f"Z{m}")), y="survived", replicate="subset",
                     level=0.5)
 sb["pM_over_lnM"] = sb["c"]
 print(sb[["group", "M", "p_crit", "pM_over_lnM", "censored"]].round(3).to_string(index=False))
@@ -275,10 +276,10 @@ res_lr = li2core.train(lr_cfgs, device=device, progress=False, metrics="basic", 
 lr_frame = res_lr.frame()
 print(f"{lr_group}, p = {p_lr} (n_train = {lr_cfgs[0].n_train}): {len(lr_cfgs)} runs in {time.time() - t0:.1f} s")
 lr_at = lr_frame[lr_frame["epoch"].isin(lr_budget_epochs)][["epoch", "lr", "seed", "test_acc", "train_acc"]]
-fig = plots.fig6_lr(lr_at, gen_threshold, title=f"{lr_group}, p = {p_lr:.3f} = {lr_ratio:g} ln M / M, "
+fig = ch.fig6_lr(lr_at, gen_threshold, title=f"{lr_group}, p = {p_lr:.3f} = {lr_ratio:g} ln M / M, "
                     f"K = {width}, wd = {weight_decay:g}")
-lr_data = plots.fig6_lr_data(lr_at, gen_threshold)
-plots.save_figure(fig, out_dir, "fig6_lr", lr_data)
+lr_data = ch.fig6_lr_data(lr_at, gen_threshold)
+figures.save_figure(fig, out_dir, "fig6_lr", lr_data)
 plt.show()
 print(lr_data.round(3).to_string(index=False))
 
@@ -296,7 +297,7 @@ node_rows, refs_all = [], []
 for i, c in enumerate(lr_cfgs):
     W, _ = res_lr.final_weights(i)
     rows_i = split(task_lr, c.p, c.seed).train
-    ne = theory.node_energies(W, lr_group, rows=rows_i, active_frac=active_frac)
+    ne = ch.node_energies(W, lr_group, rows=rows_i, active_frac=active_frac)
     acc = float(res_lr.metrics[i]["test_acc"][-1])
     ne = ne.assign(lr=c.lr, seed=c.seed, test_acc=acc,
                    outcome="generalized" if acc >= gen_threshold else "not generalized")
@@ -305,9 +306,9 @@ for i, c in enumerate(lr_cfgs):
 nodes = pd.concat(node_rows, ignore_index=True)
 refs = {k: float(np.mean([r[k] for r in refs_all])) for k in refs_all[0]}
 print("reference E on the training rows (mean over seeds):", {k: round(v, 3) for k, v in refs.items()})
-fig = plots.fig7_energy(nodes, refs)
-e_data = plots.fig7_energy_data(nodes)
-plots.save_figure(fig, out_dir, "fig7_energy", e_data)
+fig = ch.fig7_energy(nodes, refs)
+e_data = ch.fig7_energy_data(nodes)
+figures.save_figure(fig, out_dir, "fig7_energy", e_data)
 plt.show()
 print(e_data.round(3).to_string(index=False))
 
@@ -317,8 +318,8 @@ print(e_data.round(3).to_string(index=False))
 
 # %%
 cyc_b = bnd[bnd["panel"].isin(["Z_M, M prime", "Z_M, M composite"]) & (bnd["censored"] == "")]
-rho = sweep.spearman(cyc_b["M"], cyc_b["p_crit"])
-b_pM, b_pM_se = sweep.ols_slope(cyc_b["M"].to_numpy(float), cyc_b["p_crit"].to_numpy(float))
+rho = measures.spearman(cyc_b["M"], cyc_b["p_crit"])
+b_pM, b_pM_se = measures.ols_slope(cyc_b["M"].to_numpy(float), cyc_b["p_crit"].to_numpy(float))
 print(f"cyclic panels: {len(cyc_b)} groups with a boundary on the grid; Spearman(M, p_crit) = {rho:+.3f}; "
       f"OLS slope dp_crit/dM = {b_pM:+.4f} +- {b_pM_se:.4f}")
 for k, f in fits.items():
@@ -337,10 +338,10 @@ print("fitted c by epoch budget (mean over panels): "
 
 # Theorem 4 directly
 share = sd.pivot(index="p", columns="M", values="share")
-rho_surv = {int(M): sweep.spearman(share.index, share[M]) for M in share.columns}
+rho_surv = {int(M): measures.spearman(share.index, share[M]) for M in share.columns}
 sb_ok = sb[sb["censored"] == ""]
-c_s_slope, c_s_se = sweep.ols_slope(np.log(sb_ok["M"].to_numpy(float)), sb_ok["c"].to_numpy(float))
-ll_slope, ll_se = sweep.ols_slope(np.log(sb_ok["M"].to_numpy(float)), np.log(sb_ok["p_crit"].to_numpy(float)))
+c_s_slope, c_s_se = measures.ols_slope(np.log(sb_ok["M"].to_numpy(float)), sb_ok["c"].to_numpy(float))
+ll_slope, ll_se = measures.ols_slope(np.log(sb_ok["M"].to_numpy(float)), np.log(sb_ok["p_crit"].to_numpy(float)))
 print("survival share by p (rows) and M (columns):")
 print(share.round(2).to_string())
 print(f"Spearman(p, share) per M: {rho_surv}")

@@ -40,7 +40,8 @@ import pandas as pd
 import torch
 from IPython.display import display
 
-from li2core import groups, plots, theory
+from li2core import figures, fourier, groups, theory
+from li2core.losses import center
 
 G_odd, G_even = groups.make(f"Z{M_odd}"), groups.make(f"Z{M_even}")  # validates the parameters
 rows: list[dict[str, object]] = []
@@ -60,10 +61,10 @@ def note(topic: str, where: str, paper: str, computed: str, reason: str, chapter
 energy_rows = []
 for M in sorted({5, 11, M_odd, 41, 71, M_even, 10}):
     for j in sorted({1, M // 3}):
-        E = float(theory.energy(theory.fourier_node(M, j), f"Z{M}"))
+        E = float(theory.energy(fourier.fourier_node(M, j), f"Z{M}"))
         energy_rows.append(dict(M=M, freq=j, irrep="complex pair", E_computed=E, E_paper=M / 16))
     if M % 2 == 0:
-        E = float(theory.energy(theory.fourier_node(M, M // 2), f"Z{M}"))
+        E = float(theory.energy(fourier.fourier_node(M, M // 2), f"Z{M}"))
         energy_rows.append(dict(M=M, freq=M // 2, irrep="real, 1-d", E_computed=E, E_paper=M / 8))
 energy_df = pd.DataFrame(energy_rows)
 energy_df["ratio"] = energy_df["E_computed"] / energy_df["E_paper"]
@@ -77,7 +78,7 @@ note("E at a maximum", "Thm 2, Cor. 2, Eq. 20–22",
 
 # %%
 fig, ax = plt.subplots(figsize=(6, 3.2))
-plots.theme()
+figures.theme()
 for irrep, d in energy_df.groupby("irrep"):
     ax.scatter(d["M"], d["E_computed"], label=f"computed, {irrep}", s=30)
     ax.scatter(d["M"], d["E_paper"], marker="x", label=f"paper's constant, {irrep}")
@@ -85,7 +86,7 @@ ax.set_xlabel("group order M (Z_M)")
 ax.set_ylabel(r"$\mathcal{E}$ at a unit-norm Fourier node")
 ax.legend(fontsize=8)
 fig.tight_layout()
-plots.save_figure(fig, out_dir, "notes_energy_ratio", energy_df)
+figures.save_figure(fig, out_dir, "notes_energy_ratio", energy_df)
 plt.show()
 
 # %% [markdown]
@@ -96,10 +97,10 @@ def top_eigs(w: torch.Tensor, G: str) -> np.ndarray:
     return theory.tangent_hessian(w, G).numpy()[::-1]
 
 
-ev_pair = top_eigs(theory.fourier_node(M_even, 1), f"Z{M_even}")
-ev_real = top_eigs(theory.fourier_node(M_even, M_even // 2), f"Z{M_even}")
-E0 = float(theory.energy(theory.fourier_node(M_odd, 2), G_odd))
-E_off = float(theory.energy(theory.fourier_node(M_odd, 2, offset=0.7), G_odd))
+ev_pair = top_eigs(fourier.fourier_node(M_even, 1), f"Z{M_even}")
+ev_real = top_eigs(fourier.fourier_node(M_even, M_even // 2), f"Z{M_even}")
+E0 = float(theory.energy(fourier.fourier_node(M_odd, 2), G_odd))
+E_off = float(theory.energy(fourier.fourier_node(M_odd, 2, offset=0.7), G_odd))
 print(f"Z{M_even}, frequency 1: top tangent-Hessian eigenvalues {np.round(ev_pair[:3], 9).tolist()}")
 print(f"Z{M_even}, frequency {M_even // 2}: top tangent-Hessian eigenvalues {np.round(ev_real[:3], 9).tolist()}")
 print(f"Z{M_odd}: E([u; Pu]) = {E0:.12f}, E([u; Pu'] with a relative phase 0.7) = {E_off:.12f}")
@@ -118,7 +119,7 @@ note("set of maxima", "Thm 2",
 
 # %%
 X, Y = theory.design(G_odd)
-lda_norm = float((theory.center(Y).T @ X).norm())
+lda_norm = float((center(Y).T @ X).norm())
 print(f"Z{M_odd}, all pairs: ||Y~^T X||_F = {lda_norm:.1e} (linear sigma: E(w) = 1/2 ||Y~^T X w||^2 = 0 for every w)")
 note("linear σ", "Sec. 4 (LDA remark)",
      "one global maximum, the top eigenvector of Xᵀ Ỹ Ỹᵀ X",
@@ -144,8 +145,8 @@ note("alignment with ∇E in training", "Eq. 6, Thm 1",
 # ## Reconstruction (Theorem 3) and widths
 
 # %%
-W_exact, _ = theory.real_fourier_nodes(M_odd, 8, offset=0.0)
-W_off, _ = theory.real_fourier_nodes(M_odd, 8, offset=0.1)
+W_exact, _ = fourier.real_fourier_nodes(M_odd, 8, offset=0.0)
+W_off, _ = fourier.real_fourier_nodes(M_odd, 8, offset=0.1)
 res_exact = float(theory.reconstruct(W_exact, G_odd).residual)
 res_off = float(theory.reconstruct(W_off, G_odd).residual)
 res_off_short = float(theory.reconstruct(W_off[:, : 4 * (M_odd - 1) - 1], G_odd).residual)

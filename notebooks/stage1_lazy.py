@@ -103,8 +103,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from li2core import plots
+from li2core import figures, measures
 from li2core import theory as th
+from li2core.chapters import stage1_lazy as ch
 
 t_start = time.time()
 group = f"Z{M}"
@@ -113,12 +114,12 @@ if sorted(etas) != list(etas) or etas[0] != 0.0:
 if 0.0 not in init_multipliers or 1.0 not in init_multipliers:
     raise ValueError(f"init_multipliers: must contain 1.0 (author's init) and 0.0 (zero-init); got {init_multipliers}")
 # frozen features at the author's init; ValueError names a bad group, fraction or width
-feats = {K: th.frozen_features(group, train_frac, K, seed=seed, activation=activation) for K in (width_small, width_large)}
+feats = {K: ch.frozen_features(group, train_frac, K, seed=seed, activation=activation) for K in (width_small, width_large)}
 n = feats[width_small].F.shape[0]
 if not width_small < n - 1 < width_large:
     raise ValueError(f"width_small, width_large: need width_small < n - 1 = {n - 1} < width_large; "
                      f"got {width_small}, {width_large}")
-feats[n - 1] = th.frozen_features(group, train_frac, n - 1, seed=seed, activation=activation)
+feats[n - 1] = ch.frozen_features(group, train_frac, n - 1, seed=seed, activation=activation)
 info = {}
 for K, ff in feats.items():
     lam = th.gram_spectrum(ff.F)
@@ -159,8 +160,8 @@ for K in (width_small, width_large):
         curves.append(pd.DataFrame(dict(regime=label[K], K=K, n=n, eta=eta, t=fl.t.numpy(), G_norm=fl.G_norm.numpy(),
                                          eq4_norm=float(eq4[i]))))
 curves = pd.concat(curves, ignore_index=True)
-fig = plots.stage1_G_curves(curves)
-plots.save_figure(fig, out_dir, "stage1_G_curves", plots.stage1_G_curves_data(curves))
+fig = ch.stage1_G_curves(curves)
+figures.save_figure(fig, out_dir, "stage1_G_curves", ch.stage1_G_curves_data(curves))
 plt.show()
 
 summary = pd.DataFrame([dict(K=K, eta=eta, G0=float(fl.G_norm[0]), peak=float(fl.G_norm.max()),
@@ -194,8 +195,8 @@ for K, ff in feats.items():
         rows.append(pd.DataFrame(dict(regime=label[K], K=K, n=n, lam_min=info[K]["lam_min"], source="end of flow",
                                       eta=etas, G_inf_norm=[float(flows[K, e].G_norm[-1]) for e in etas])))
 plateau = pd.concat(rows, ignore_index=True)
-fig = plots.stage1_plateau(plateau)
-plots.save_figure(fig, out_dir, "stage1_plateau", plots.stage1_plateau_data(plateau))
+fig = ch.stage1_plateau(plateau)
+figures.save_figure(fig, out_dir, "stage1_plateau", ch.stage1_plateau_data(plateau))
 plt.show()
 
 slopes = {}
@@ -203,7 +204,7 @@ for K in (width_small, width_large):
     lam_min = info[K]["lam_min"]
     small = [e for e in pos_etas if e <= small_eta_frac * lam_min]
     ends = [float(flows[K, e].G_norm[-1]) for e in small]
-    slopes[K] = dict(small_etas=small, slope=th.loglog_slope(small, ends) if len(small) >= 2 else float("nan"),
+    slopes[K] = dict(small_etas=small, slope=measures.loglog_slope(small, ends) if len(small) >= 2 else float("nan"),
                      bound=th.plateau_slope_bound(lam_min, max(small)) if small else float("nan"),
                      plateau_eta0=float(flows[K, 0.0].G_norm[-1]), peak_eta0=float(flows[K, 0.0].G_norm.max()))
     print(f"K={K}: small etas (<= {small_eta_frac} lambda_min = {small_eta_frac * lam_min:.3g}): {small}; "
@@ -230,8 +231,8 @@ for K in (width_small, width_large):
 # First, the literal gradient-descent loop (`theory.lazy_dynamics`, step $1/(\lambda_{\max}+\eta)$) in
 # the narrow regime, where Prop. 1's full-rank assumption holds. It runs long enough for the slowest
 # mode to shrink by $e^{-37}$. Then Eq. 2 evaluated at the ridge readout, in both regimes. The
-# reference "Eq. 4" is `theory.G_F_fixed_point`, the same formula computed through the SVD of $\tilde F$.
-# The inverse-based `theory.G_F_infinity` is printed too.
+# reference "Eq. 4" is `theory.G_F_infinity`, the formula computed through the SVD of $\tilde F$.
+# The inverse-based form (`theory.G_F_infinity(..., method="inverse")`) is printed too.
 
 # %%
 err_rows = []
@@ -241,29 +242,29 @@ for eta in etas:
     steps = int(np.ceil(37 * (lam_max + eta) / (lam_min + eta)))
     out = th.lazy_dynamics(ffs.F, ffs.Y, eta, init_multiplier * ffs.V0, steps=steps, record_every=steps)
     G_end = th.G_F(ffs.F, out.V, ffs.Y)
-    ref = th.G_F_fixed_point(ffs.F, ffs.Y, eta)
+    ref = th.G_F_infinity(ffs.F, ffs.Y, eta)
     err_rows.append(dict(K=width_small, eta=eta, what="end of GD loop vs Eq. 4", steps=steps,
                          rel_err=float((G_end - ref).norm() / ref.norm())))
     err_rows.append(dict(K=width_small, eta=eta, what="inverse-based G_F_infinity vs Eq. 4", steps=0,
-                         rel_err=float((th.G_F_infinity(ffs.F, ffs.Y, eta) - ref).norm() / ref.norm())))
+                         rel_err=float((th.G_F_infinity(ffs.F, ffs.Y, eta, method="inverse") - ref).norm() / ref.norm())))
 for K in (width_small, width_large):
     ff = feats[K]
     for eta in pos_etas:
-        ref = th.G_F_fixed_point(ff.F, ff.Y, eta)
+        ref = th.G_F_infinity(ff.F, ff.Y, eta)
         G_r = th.G_F(ff.F, th.ridge_readout(ff.F, ff.Y, eta), ff.Y)
         err_rows.append(dict(K=K, eta=eta, what="G_F(F, V_ridge, Y) vs Eq. 4", steps=0,
                              rel_err=float((G_r - ref).norm() / ref.norm())))
         if K == width_large:
             err_rows.append(dict(K=K, eta=eta, what="inverse-based G_F_infinity vs Eq. 4", steps=0,
-                                 rel_err=float((th.G_F_infinity(ff.F, ff.Y, eta) - ref).norm() / ref.norm())))
+                                 rel_err=float((th.G_F_infinity(ff.F, ff.Y, eta, method="inverse") - ref).norm() / ref.norm())))
 errs = pd.DataFrame(err_rows)
 print(errs.pivot_table(index=["K", "what"], columns="eta", values="rel_err").to_string(float_format=lambda v: f"{v:.1e}"))
 
 # %% [markdown]
 # Every row that compares the dynamics or the ridge readout with Eq. 4 agrees to about $10^{-14}$ or
 # better, as it should: Eq. 4 is an algebraic identity, Eq. 2 evaluated at $V_{\rm ridge}$. One row is
-# less precise: the inverse-based `G_F_infinity` in the wide regime, at small $\eta$. This is
-# round-off, not a failure of the identity. `G_F_infinity` forms $P_\eta = I-\tilde FB\tilde F^\top$,
+# less precise: the inverse-based form of `G_F_infinity` in the wide regime, at small $\eta$. This is
+# round-off, not a failure of the identity. The inverse-based form builds $P_\eta = I-\tilde FB\tilde F^\top$,
 # and when $\tilde Y$ is in the span of $\tilde F$, $P_\eta\tilde Y = O(\eta)$ is computed as the
 # difference of two $O(1)$ terms. Its relative error grows like $\epsilon_{\rm mach}(\lambda_{\max}/\eta)^2$.
 # The SVD form writes $P_\eta\tilde Y$ with the factor $\eta/(s^2+\eta)$ directly.
@@ -284,7 +285,7 @@ gd_vs_closed = float(((loop.G_norm - closed.G_norm).abs() / loop.G_norm).max())
 print(f"K={width_large}, eta={eta_mid:g}: literal GD loop vs closed-form GD iterate, 20 steps: "
       f"max relative difference of ||G_F|| = {gd_vs_closed:.1e}")
 t_mid = 1e3 / info[width_large]["lam_min"]
-ref = th.G_F_fixed_point(ffl.F, ffl.Y, eta_mid)
+ref = th.G_F_infinity(ffl.F, ffl.Y, eta_mid)
 gap = {}
 for m in (init_multiplier, 0.0):
     fl = th.lazy_flow(ffl.F, ffl.Y, eta_mid, m * ffl.V0, [t_mid, 30.0 / eta_mid], keep_G_at=(0, 1))
@@ -317,8 +318,8 @@ for K in (width_small, width_large):
                                             tau=np.concatenate([[0.0], taus]), t=fl.t.numpy(),
                                             cos_prop2=fl.cos_prop2.numpy(), cos_signal=fl.cos_signal.numpy())))
 early = pd.concat(early_rows, ignore_index=True)
-fig = plots.stage1_early(early)
-plots.save_figure(fig, out_dir, "stage1_early", plots.stage1_early_data(early))
+fig = ch.stage1_early(early)
+figures.save_figure(fig, out_dir, "stage1_early", ch.stage1_early_data(early))
 plt.show()
 
 at = early[np.isclose(early["tau"], 1e-2)].set_index(["K", "mult"])[["alpha", "cos_prop2", "cos_signal"]]
@@ -368,9 +369,9 @@ for K in (width_small, width_large):
 # * The diagonality of $\tilde F^\top\tilde F$ (mean |off-diag| / mean |diag|, the author's measure), its condition number, and the relative distance of $FF^\top$ from the form $aI+b\mathbf 1\mathbf 1^\top$ of the Lemma's proof (`fft_dist_ideal`).
 
 # %%
-lem = th.lemma1_sweep(group, lemma1_widths, lemma1_train_fracs, lemma1_etas, seed=seed, activation=activation)
-fig = plots.stage1_lemma1(lem)
-plots.save_figure(fig, out_dir, "stage1_lemma1", plots.stage1_lemma1_data(lem))
+lem = ch.lemma1_sweep(group, lemma1_widths, lemma1_train_fracs, lemma1_etas, seed=seed, activation=activation)
+fig = ch.stage1_lemma1(lem)
+figures.save_figure(fig, out_dir, "stage1_lemma1", ch.stage1_lemma1_data(lem))
 plt.show()
 show = ["p", "n", "K", "K_over_n1", "eta", "lam_min", "cond", "ftf_offdiag_ratio", "fft_dist_ideal", "cos_signal",
         "eq5_rel_err",

@@ -103,8 +103,9 @@ import pandas as pd
 import torch
 
 import li2core
-from li2core import TrainConfig, measures, plots
+from li2core import TrainConfig, figures, measures
 from li2core import theory as th
+from li2core.chapters import thm1_energy as ch
 from li2core.tasks import make_task, split
 
 t_start = time.time()
@@ -148,8 +149,8 @@ for act in gradcheck_activations:
     print(f"sigma={act}: max relative error (max over nodes of max_i |.-grad E|_i / max_i |grad E|_i): "
           f"finite differences {gc[act][0]:.2e}, Eq. 6 with explicit X {gc[act][1]:.2e}")
 gradcheck = pd.concat(parts, ignore_index=True)
-fig = plots.thm1_gradcheck(gradcheck)
-plots.save_figure(fig, out_dir, "thm1_gradcheck", plots.thm1_gradcheck_data(gradcheck))
+fig = ch.thm1_gradcheck(gradcheck)
+figures.save_figure(fig, out_dir, "thm1_gradcheck", ch.thm1_gradcheck_data(gradcheck))
 plt.show()
 
 # %% [markdown]
@@ -173,7 +174,7 @@ print(f"{len(configs)} runs trained on {res.device} in {time.time() - t0:.1f} s"
 t0 = time.time()
 aligns = []
 for i, c in enumerate(configs):
-    a = th.stage2_alignment(res, i, range(0, c.epochs, align_every), train_rows[c.seed])
+    a = ch.stage2_alignment(res, i, range(0, c.epochs, align_every), train_rows[c.seed])
     a["run"], a["optimizer"], a["seed"] = i, c.optimizer, c.seed
     aligns.append(a)
 align = pd.concat(aligns, ignore_index=True)
@@ -188,8 +189,8 @@ curves = df[["run", "epoch", "train_acc", "test_acc"]].assign(optimizer=df["opti
 # %%
 titles = {"adam": f"Adam (lr {adam_lr:g}, wd {adam_weight_decay:g})",
           "sgd": f"SGD, momentum 0.9 (lr {sgd_lr:g}, wd {sgd_weight_decay:g})"}
-fig = plots.thm1_alignment(align, curves, windows, titles=titles)
-plots.save_figure(fig, out_dir, "thm1_alignment", plots.thm1_alignment_data(align, curves, windows))
+fig = ch.thm1_alignment(align, curves, windows, titles=titles)
+figures.save_figure(fig, out_dir, "thm1_alignment", ch.thm1_alignment_data(align, curves, windows))
 plt.show()
 
 # %% [markdown]

@@ -50,7 +50,7 @@
 # all $n = M^2$ pairs, $\tilde Y$ centred over the samples, unit-norm $\mathbf w$ over both halves) from many
 # Gaussian starts on: $\mathbb Z_M$ with odd and even $M$, a direct product, the non-Abelian $D_5$, $S_3$ and $S_4$
 # (with 2- and 3-dimensional irreps), and (beyond the paper's statement) the dicyclic group $\mathrm{Dic}_3$, which has a *quaternionic* irrep. For every
-# start (`theory.maxima_survey`): which real isotypic component (irrep) holds most of $\|\mathbf w\|^2$ and
+# start (`chapters.thm2_maxima.maxima_survey`): which real isotypic component (irrep) holds most of $\|\mathbf w\|^2$ and
 # how much (the *purity*), the value $\mathcal E$ next to the paper's constant, and the spectrum of the
 # tangent Hessian (the Hessian of $\mathcal E$ on the sphere). Then the linear case.
 
@@ -77,8 +77,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from li2core import groups, plots
+from li2core import figures, groups
 from li2core import theory as th
+from li2core.chapters import thm2_maxima as ch
 from li2core.tasks import make_task, n_train_for, split
 
 t_start = time.time()
@@ -105,7 +106,7 @@ print(f"profile={profile}: {n_starts} starts per group, seed {seed}, purity thre
 
 # %%
 t0 = time.time()
-surveys = {name: th.maxima_survey(g, n_starts, seed, "sqr", pure=pure, tol=ascent_tol, steps=ascent_steps,
+surveys = {name: ch.maxima_survey(g, n_starts, seed, "sqr", pure=pure, tol=ascent_tol, steps=ascent_steps,
                                   zero_tol=zero_tol) for name, g in G.items()}
 frame = pd.concat([s.frame for s in surveys.values()], ignore_index=True)
 spectra = pd.concat([s.spectra for s in surveys.values()], ignore_index=True)
@@ -117,8 +118,8 @@ summary["components_total"] = [len(G[n].real_isotypic_projectors()) - 1 for n in
 print(summary.to_string(float_format=lambda v: f"{v:.6g}"))
 
 # %%
-fig = plots.thm2_irrep_counts(frame, pure=pure)
-plots.save_figure(fig, out_dir, "thm2_irrep_counts", plots.thm2_irrep_counts_data(frame))
+fig = ch.thm2_irrep_counts(frame, pure=pure)
+figures.save_figure(fig, out_dir, "thm2_irrep_counts", ch.thm2_irrep_counts_data(frame))
 plt.show()
 
 # %% [markdown]
@@ -132,10 +133,10 @@ plt.show()
 # ## The value of $\mathcal E$ at the maxima: a factor 4
 
 # %%
-levels = plots.thm2_energy_levels_data(frame)
+levels = ch.thm2_energy_levels_data(frame)
 print(levels.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
-fig = plots.thm2_energy_levels(frame)
-plots.save_figure(fig, out_dir, "thm2_energy_levels", levels)
+fig = ch.thm2_energy_levels(frame)
+figures.save_figure(fig, out_dir, "thm2_energy_levels", levels)
 plt.show()
 
 # %% [markdown]
@@ -226,8 +227,8 @@ flat = frame.groupby(["group", "kind"], sort=False).agg(
     n_pos_max=("n_pos", "max"), ev_max_max=("ev_max", "max"), ev_min_min=("ev_min", "min"),
     strict=("strict", "mean"))
 print(flat.to_string(float_format=lambda v: f"{v:.3g}"))
-fig = plots.thm2_hessian_spectra(frame, spectra, zero_tol=zero_tol)
-plots.save_figure(fig, out_dir, "thm2_hessian_spectra", plots.thm2_hessian_spectra_data(frame, spectra))
+fig = ch.thm2_hessian_spectra(frame, spectra, zero_tol=zero_tol)
+figures.save_figure(fig, out_dir, "thm2_hessian_spectra", ch.thm2_hessian_spectra_data(frame, spectra))
 plt.show()
 
 # %% [markdown]
@@ -313,13 +314,13 @@ z_tr = th.class_signal(v_top, gl, "linear", sp.train)
 z_te = th.class_signal(v_top, gl, "linear", sp.test)
 lin = pd.concat([pd.DataFrame({"class": np.arange(Ml), "rows": "training rows", "signal": z_tr.numpy()}),
                  pd.DataFrame({"class": np.arange(Ml), "rows": "held-out rows", "signal": z_te.numpy()})])
-lin_data = plots.thm2_linear_data(lin)
+lin_data = ch.thm2_linear_data(lin)
 corr_lin = float(lin_data["corr"].iloc[0])
 E_te_top = float(th.energy(v_top, gl, "linear", rows=sp.test))
 print(f"top LDA direction: E on training rows {float(th.energy(v_top, gl, 'linear', rows=sp.train)):.4f}, on held-out rows "
       f"{E_te_top:.4f}, on all pairs {float(th.energy(v_top, gl, 'linear')):.1e}; corr(per-class signal train, held-out) = {corr_lin:.6f}")
-fig = plots.thm2_linear(lin)
-plots.save_figure(fig, out_dir, "thm2_linear", lin_data)
+fig = ch.thm2_linear(lin)
+figures.save_figure(fig, out_dir, "thm2_linear", lin_data)
 plt.show()
 
 # %% [markdown]

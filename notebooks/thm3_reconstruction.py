@@ -39,7 +39,7 @@
 #
 # * **(a)** the paper's exact real maxima $[\mathbf u;\pm P\mathbf u]$;
 # * **(b)** real maxima whose two halves differ by a phase offset $\delta$, $[\mathbf u;\pm P\mathbf u']$ —
-#   both constructed (`theory.fourier_node` with `offset`) and *learned* by projected ascent of
+#   both constructed (`fourier.fourier_node` with `offset`) and *learned* by projected ascent of
 #   $\mathcal E$ from random starts — as a function of $\delta$ and of the number of nodes per frequency;
 # * **(c)** complex weights, as in the author's `use_complex_weights` (complex $W, V$; $\sigma(x) = x^2$ on
 #   complex pre-activations; the loss sees the real part of the output), and the complex least squares of
@@ -76,8 +76,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from li2core import groups, plots
+from li2core import figures, fourier, groups
 from li2core import theory as th
+from li2core.chapters import thm3_reconstruction as ch
+from li2core.losses import center
 
 torch.set_num_threads(1)  # tiny matrices: one thread is ~10x faster than contending for two cores
 t_start = time.time()
@@ -103,8 +105,8 @@ print("node counts derived in this chapter (asserted below):", counts)
 res = th.project_ascent(th.random_starts(n_starts, M, seed=seed), G, "sqr", steps=ascent_steps, tol=ascent_tol)
 conv = res.converged
 W_learn = res.w[conv]  # (B, 2M) learned maxima
-freq_learn, delta_learn = th.fourier_offset(W_learn, M)
-purity_learn = groups.dominant_component(W_learn.numpy(), G)[1]
+freq_learn, delta_learn = fourier.fourier_offset(W_learn, M)
+purity_learn = fourier.dominant_component(W_learn.numpy(), G)[1]
 print(f"converged: {int(conv.sum())}/{n_starts}; E at the maxima: min {float(res.E[conv].min()):.12f}, "
       f"max {float(res.E[conv].max()):.12f} (M/4 = {M / 4})")
 print(f"purity (power in the dominant frequency): min {purity_learn.min():.12f}")
@@ -126,9 +128,9 @@ print(f"|sin(delta)| of the learned maxima: min {float(sd.min()):.3f}, median {f
 # `theory.exact_maxima_residual`).
 
 # %%
-W_exact, _ = th.real_fourier_nodes(M, 8, offset=0.0, seed=seed)
+W_exact, _ = fourier.real_fourier_nodes(M, 8, offset=0.0, seed=seed)
 rec_exact = th.reconstruct(W_exact, G)
-Yhat_exact = th.center(rec_exact.F) @ rec_exact.V
+Yhat_exact = center(rec_exact.F) @ rec_exact.V
 cos_half_err = float((Yhat_exact - th.exact_maxima_prediction(M)).abs().max())
 curve_exact = th.reconstruction_curve(W_exact, G, range(1, W_exact.shape[1] + 1))
 res_exact_all = np.array([c["residual"] for c in curve_exact])
@@ -148,13 +150,13 @@ print(f"max |Y^ - (cosine half of Y~)| = {cos_half_err:.2e}")
 # Per frequency pair the features of all maxima span $2 + 6 = 8$ dimensions, and the label directions lie in
 # the span of generic nodes only when they fill all 8: **8 nodes per frequency, $K = 4(M-1)$**, twice the
 # paper's $2M-2$. The count $2M-2$ *is* reachable with real maxima, but only in a special layout
-# (`layout="quadrature"` of `theory.real_fourier_nodes`): two nodes whose common phases differ by $\pi/2$
+# (`layout="quadrature"` of `fourier.real_fourier_nodes`): two nodes whose common phases differ by $\pi/2$
 # have opposite junk, so their sum is a pure label feature; two such pairs with different offsets give both
 # label directions — 4 nodes per frequency. Learned maxima have generic phases and offsets, so they need 8.
 
 # %%
-W_rand, _ = th.real_fourier_nodes(M, 8, offset=offset, seed=seed)
-W_quad, _ = th.real_fourier_nodes(M, 4, offset=offset, seed=seed, layout="quadrature")
+W_rand, _ = fourier.real_fourier_nodes(M, 8, offset=offset, seed=seed)
+W_quad, _ = fourier.real_fourier_nodes(M, 4, offset=offset, seed=seed, layout="quadrature")
 order_learn = th.round_robin(freq_learn, 8)  # learned maxima, taken frequency by frequency
 W_learn_rr = W_learn[order_learn].T
 Ks_real = list(range(1, 8 * nf + 1))
@@ -189,15 +191,15 @@ print("dimension of the span of all learned maxima's features, per frequency:", 
 rows_off = []
 for layout, per in (("generic, 8 per frequency", 8), ("quadrature, 4 per frequency", 4)):
     for d in [0.0] + list(offsets):
-        W_d, _ = th.real_fourier_nodes(M, per, offset=d, seed=seed,
+        W_d, _ = fourier.real_fourier_nodes(M, per, offset=d, seed=seed,
                                        layout="random" if per == 8 else "quadrature")
         r = th.reconstruct(W_d, G)
         rows_off.append({"layout": layout, "offset": d, "K": W_d.shape[1], "residual": r.residual,
                          "V_norm": float(r.V.norm()), "rank": r.rank})
 off_df = pd.DataFrame(rows_off)
 print(off_df.to_string(index=False, float_format=lambda x: f"{x:.3g}"))
-fig = plots.thm3_offsets(off_df)
-plots.save_figure(fig, out_dir, "thm3_offsets", plots.thm3_offsets_data(off_df))
+fig = ch.thm3_offsets(off_df)
+figures.save_figure(fig, out_dir, "thm3_offsets", ch.thm3_offsets_data(off_df))
 plt.show()
 
 # %% [markdown]
@@ -210,17 +212,17 @@ plt.show()
 # is $\mathbf v = (\beta/\alpha)\bar{\mathbf u}$, i.e. $[\mathbf u; \pm P\bar{\mathbf u}]$ — the conjugate, not
 # $[\mathbf u;\pm P\mathbf u]$. We first check that these are what projected ascent of
 # $\mathcal E(\mathbf w) = \frac12\|\tilde Y^\top\sigma(X\mathbf w)\|^2$ over $\mathbb C^{2M}$ finds
-# (`theory.energy_complex`, `theory.project_ascent_complex`), then count nodes for two readouts:
+# (`theory.energy_complex`, `theory.project_ascent`), then count nodes for two readouts:
 # **complex least squares** $\min_V\|\tilde Y - \tilde FV\|$ (the theorem's setting) and the author's
 # **real-part readout** $\min_V\|\tilde Y - \mathrm{Re}(\tilde FV)\|$, in which $k$ and $-k$ give the same
 # real features (`theory.reconstruct_complex`).
 
 # %%
-resc = th.project_ascent_complex(th.random_complex_starts(n_starts, M, seed=seed + 1), G, steps=ascent_steps,
+resc = th.project_ascent(th.random_complex_starts(n_starts, M, seed=seed + 1), G, steps=ascent_steps,
                                  tol=ascent_tol)
 convc = resc.converged
 Wc_learn = resc.w[convc]
-spec = th.cyclic_spectrum(Wc_learn, M)
+spec = fourier.cyclic_spectrum(Wc_learn, M)
 k_learn = spec.argmax(-1)
 chi = torch.exp(2j * math.pi * torch.outer(k_learn.double(), torch.arange(M, dtype=torch.float64)) / M)
 alpha = (chi.conj() * Wc_learn[:, :M]).sum(-1)
@@ -231,11 +233,11 @@ print(f"complex ascent: converged {int(convc.sum())}/{n_starts}; E: min {float(r
       f"min {float(spec.max(-1).values.min()):.12f}")
 print(f"|beta/alpha| in [{float(ratio.abs().min()):.9f}, {float(ratio.abs().max()):.9f}]; "
       f"arg(beta/alpha) spread over [{float(torch.angle(ratio).min()):.2f}, {float(torch.angle(ratio).max()):.2f}] rad")
-E_node = float(th.energy_complex(th.complex_fourier_node(M, 1), G)[0])
+E_node = float(th.energy_complex(fourier.complex_fourier_node(M, 1), G)[0])
 print(f"E over C at the constructed node [chi_1; chi_1]/||.||: {E_node:.12f}")
 
-Wc_pm, _ = th.complex_fourier_nodes(M, 2, seed=seed, layout="pm", irreps="all")  # +- pairs, k = 1..M-1
-Wc_pm_half, _ = th.complex_fourier_nodes(M, 2, seed=seed, layout="pm", irreps="half")  # k = 1..(M-1)/2
+Wc_pm, _ = fourier.complex_fourier_nodes(M, 2, seed=seed, layout="pm", irreps="all")  # +- pairs, k = 1..M-1
+Wc_pm_half, _ = fourier.complex_fourier_nodes(M, 2, seed=seed, layout="pm", irreps="half")  # k = 1..(M-1)/2
 order_c = th.round_robin(k_learn, 3)
 Wc_learn_rr = Wc_learn[order_c].T
 order_c_pairs = th.round_robin(torch.minimum(k_learn, M - k_learn), 3)  # by conjugate pair {k, -k}
@@ -292,8 +294,8 @@ print(f"random nodes:       K = M^2 - 1 = {M * M - 1}: {r_rnd_full:.2e};  K = {M
 curve_df = pd.DataFrame([{"family": name, **c} for name, cur in curves.items() for c in cur])
 marks = {"$M-1$": M - 1, "$2M-2$ (paper)": 2 * M - 2, "$3(M-1)$": 3 * (M - 1), "$4(M-1)$": 4 * (M - 1),
          "$M^2-1$": M * M - 1}
-fig = plots.thm3_residual_vs_K(curve_df, marks)
-plots.save_figure(fig, out_dir, "thm3_residual_vs_K", plots.thm3_residual_vs_K_data(curve_df))
+fig = ch.thm3_residual_vs_K(curve_df, marks)
+figures.save_figure(fig, out_dir, "thm3_residual_vs_K", ch.thm3_residual_vs_K_data(curve_df))
 plt.show()
 
 # %% [markdown]
@@ -306,7 +308,7 @@ plt.show()
 # %% [markdown]
 # ## Non-Abelian groups
 # Same procedure on non-Abelian groups ($S_3$ and $D_5$ by default): ascent maxima, classified by the real
-# isotypic component holding their power (`groups.dominant_component`), and for each component the measured
+# isotypic component holding their power (`fourier.dominant_component`), and for each component the measured
 # dimension of the span of all its maxima's features (`theory.feature_rank`). We then feed $1, 2, \dots$ learned
 # maxima per component (at most its span) and compare with the paper's $2m_k^2d_k^2$ per irrep. For $S_3$ and $D_5$:
 # the sign irrep ($d_k = 1$, real) is a strict maximum and contributes one feature direction; each 2-d irrep
@@ -332,7 +334,7 @@ for Hg in nonab_groups:
     rH = th.project_ascent(th.random_starts(3 * n_starts, Hg.order, seed=seed + 2), Hg, "sqr", steps=ascent_steps,
                            tol=ascent_tol)
     WH = rH.w[rH.converged]
-    comp, frac = groups.dominant_component(WH.numpy(), Hg)
+    comp, frac = fourier.dominant_component(WH.numpy(), Hg)
     comp = torch.as_tensor(comp)
     comps = Hg.real_isotypic_projectors()
     labels = sorted(set(comp.tolist()))
@@ -365,8 +367,8 @@ for Hg in nonab_groups:
           f"(sum over components {sum(span.values())}); paper's K = {nonab[Hg.name]['K_paper']}; "
           f"memorisation M^2 = {Hg.order ** 2}")
 pc_df = pd.DataFrame(pc_rows)
-fig = plots.thm3_per_component(pc_df)
-plots.save_figure(fig, out_dir, "thm3_per_component", plots.thm3_per_component_data(pc_df))
+fig = ch.thm3_per_component(pc_df)
+figures.save_figure(fig, out_dir, "thm3_per_component", ch.thm3_per_component_data(pc_df))
 plt.show()
 
 # %% [markdown]

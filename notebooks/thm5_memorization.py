@@ -75,8 +75,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from li2core import groups, plots
+from li2core import figures, groups
 from li2core import theory as th
+from li2core.chapters import thm5_memorization as ch
 
 torch.set_num_threads(1)  # tiny tensors: one thread is much faster than contending for two cores
 t_start = time.time()
@@ -259,8 +260,8 @@ for act in activations:
         for pv, sv in zip(pg.tolist(), th.memorization_profile(pg, lam[act], act).tolist()):
             prof_rows.append({"activation": act, "source": "KKT curve", "g": -1, "p": pv, "s": sv})
 prof_df = pd.DataFrame(prof_rows)
-fig = plots.thm5_profiles(prof_df)
-plots.save_figure(fig, out_dir, "thm5_profiles", plots.thm5_profiles_data(prof_df))
+fig = ch.thm5_profiles(prof_df)
+figures.save_figure(fig, out_dir, "thm5_profiles", ch.thm5_profiles_data(prof_df))
 plt.show()
 
 # %% [markdown]
@@ -269,8 +270,8 @@ plt.show()
 # started dead.
 
 # %%
-fig = plots.thm5_maxima(max_df)
-plots.save_figure(fig, out_dir, "thm5_maxima", plots.thm5_maxima_data(max_df))
+fig = ch.thm5_maxima(max_df)
+figures.save_figure(fig, out_dir, "thm5_maxima", ch.thm5_maxima_data(max_df))
 plt.show()
 
 # %% [markdown]

@@ -1,5 +1,5 @@
 """Finite groups beyond Z_M, their numerically computed irreps, isotypic projectors,
-the Fourier basis and Fourier purity (li2core.groups; paper-li2 §1.2, Eq. 8, Eq. 35)."""
+(li2core.groups and the kernels of li2core.irreps; paper-li2 §1.2, Eq. 8, Eq. 35)."""
 from __future__ import annotations
 
 import itertools
@@ -11,7 +11,8 @@ import pytest
 import torch
 
 from li2core import groups
-from li2core.groups import Group, component_labels, dominant_component, fourier_basis, purity
+from li2core.fourier import component_labels, fourier_basis
+from li2core.groups import Group
 from li2core.tasks import make_task
 
 ALL = ["Z2", "Z12", "Z4xZ7", "Z2xZ2xZ9", "D3", "D4", "D5", "D6", "S3", "S4", "Dic2", "Dic3", "Dic4", "D5xZ3",
@@ -434,97 +435,6 @@ def test_non_abelian_real_components():
     dic3 = groups.make("Dic3").real_isotypic_projectors()
     assert [(c.dim, c.type, c.rank) for c in dic3] == [(1, "real", 1), (1, "real", 1), (1, "complex", 2),
                                                        (2, "quaternionic", 4), (2, "real", 4)]
-
-
-# =========================================================================== Fourier basis and purity
-@pytest.mark.parametrize("M", [1, 2, 5, 8, 13, 71])
-def test_fourier_basis(M):
-    F, freq = fourier_basis(M)
-    m = np.arange(M)
-    assert F.shape == (M, M) and freq.shape == (M,)
-    assert np.abs(F.T @ F - np.eye(M)).max() < 1e-12 and np.abs(F @ F.T - np.eye(M)).max() < 1e-12
-    assert np.allclose(F[:, 0], 1 / np.sqrt(M)) and freq[0] == 0
-    assert sorted(set(freq.tolist())) == list(range(M // 2 + 1))
-    for j in range(1, (M - 1) // 2 + 1):
-        c, s = np.flatnonzero(freq == j)
-        assert np.allclose(F[:, c], np.sqrt(2 / M) * np.cos(2 * np.pi * j * m / M))
-        assert np.allclose(F[:, s], np.sqrt(2 / M) * np.sin(2 * np.pi * j * m / M))
-    if M % 2 == 0:
-        assert freq[-1] == M // 2 and np.allclose(F[:, -1], (-1.0) ** m / np.sqrt(M))
-    with pytest.raises(ValueError):
-        fourier_basis(0)
-
-
-@pytest.mark.parametrize("M", [7, 12, 23])
-def test_purity_of_a_single_frequency_wave(M):
-    m = np.arange(M)
-    for j in range(1, M // 2 + 1):
-        phase = 0.3 * j
-        u = np.cos(2 * np.pi * j * m / M + phase)
-        v = 0.5 * np.cos(2 * np.pi * j * m / M - 1.1)
-        w = np.concatenate([u, v[groups.make(f"Z{M}").inverse]])  # [u; P v]
-        p = purity(w, f"Z{M}")
-        assert p.shape == (M // 2 + 1,)
-        assert p[j] == pytest.approx(1.0, abs=1e-12)
-        assert dominant_component(w, f"Z{M}") == (j, pytest.approx(1.0))
-    # constants live in the trivial component
-    assert purity(np.ones(2 * M), f"Z{M}")[0] == pytest.approx(1.0)
-    # both halves count: u at frequency 1 (power M/2), v at frequency 2 (power 3 M/2)
-    w = np.concatenate([np.cos(2 * np.pi * m / M), np.sqrt(3) * np.sin(2 * np.pi * 2 * m / M)])
-    p = purity(w, f"Z{M}")
-    assert p[1] == pytest.approx(1 / 4) and p[2] == pytest.approx(3 / 4) and p.sum() == pytest.approx(1.0)
-    # a mixture of two frequencies splits its power accordingly
-    u = np.cos(2 * np.pi * m / M) + 2 * np.sin(2 * np.pi * 2 * m / M)
-    p = purity(np.concatenate([u, np.zeros(M)]), f"Z{M}")
-    assert p[1] == pytest.approx(1 / 5) and p[2] == pytest.approx(4 / 5)
-
-
-def test_purity_of_random_vectors_and_batches():
-    g = groups.make("D5xZ3")
-    rng = np.random.default_rng(0)
-    W = rng.standard_normal((17, 2 * g.order))
-    p = purity(W, g)
-    assert p.shape == (17, len(g.real_isotypic_projectors()))
-    assert np.all(p >= 0) and np.allclose(p.sum(axis=1), 1.0)
-    # batch = rows one by one; a torch tensor works; a name works
-    assert np.allclose(p[3], purity(W[3], g))
-    assert np.allclose(purity(torch.from_numpy(W), "D5xZ3"), p)
-    assert np.allclose(purity(W.reshape(1, 17, -1), g)[0], p)
-    idx, frac = dominant_component(W, g)
-    assert idx.shape == (17,) and np.allclose(frac, p.max(axis=1)) and np.array_equal(idx, p.argmax(axis=1))
-    # expected purity of an isotropic random vector is rank / M
-    ranks = np.array([c.rank for c in g.real_isotypic_projectors()])
-    big = purity(rng.standard_normal((4000, 2 * g.order)), g).mean(axis=0)
-    assert np.allclose(big, ranks / g.order, atol=0.01)
-    # scale invariance, zero vector -> NaN, wrong length -> error
-    assert np.allclose(purity(5 * W, g), p)
-    assert np.all(np.isnan(purity(np.zeros(2 * g.order), g)))
-    with pytest.raises(ValueError):
-        purity(np.ones(g.order), g)
-    with pytest.raises(ValueError):
-        purity(np.ones((3, 2 * g.order + 1)), g)
-
-
-@pytest.mark.parametrize("name", ["D5", "Dic3", "S4", "Z4xZ7"])
-def test_purity_inside_one_real_component(name):
-    g = groups.make(name)
-    M = g.order
-    rng = np.random.default_rng(3)
-    for c in g.real_isotypic_projectors():
-        u = c.projector @ rng.standard_normal(M)
-        v = c.projector @ rng.standard_normal(M)
-        for w in (np.concatenate([u, v]), np.concatenate([u, v[g.inverse]]), np.concatenate([u, np.zeros(M)])):
-            p = purity(w, g)
-            assert p[c.index] == pytest.approx(1.0, abs=1e-10)
-            assert dominant_component(w, g)[0] == c.index
-
-
-def test_component_labels():
-    assert component_labels("Z7") == [0, 1, 2, 3]
-    assert component_labels("Z8") == [0, 1, 2, 3, 4]
-    labs = component_labels("Z4xZ3")
-    assert labs[0] == (0, 0) and len(labs) == len(set(labs))
-    assert len(component_labels("D5")) == 4 and component_labels("D5")[0] == 0
 
 
 # =========================================================================== speed and caching

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from li2core.losses import LOSSES, accuracy, loss_and_grad, sample_center
+from li2core.losses import LOSSES, accuracy, center, loss_and_grad, row_losses
 
 M = 5
 
@@ -218,11 +218,11 @@ def test_unknown_loss_raises_naming_accepted_values():
         assert name in msg
 
 
-def test_sample_center_matches_explicit_projection():
+def test_masked_center_matches_explicit_projection():
     g = torch.Generator().manual_seed(11)
     Z = torch.randn(2, 6, 3, generator=g, dtype=torch.float64)
     mask = torch.tensor([[1, 1, 1, 1, 0, 0], [1, 0, 1, 0, 1, 1]], dtype=torch.float64)
-    out = sample_center(Z, mask)
+    out = center(Z, mask)
     for r in range(2):
         idx = mask[r].bool()
         k = int(idx.sum())
@@ -257,3 +257,19 @@ def test_accuracy_matches_manual_count():
     # shared 1-d labels
     acc1 = accuracy(O[:1], y[0], torch.ones(1, n))
     assert acc1.item() == pytest.approx(float((On[0].argmax(-1) == yn[0]).mean()), abs=1e-15)
+
+
+# ---------------------------------------------------------------- per-row losses (the trainer's evaluation fast path)
+@pytest.mark.parametrize("name", ["mse_class", "nll"])
+def test_row_losses_average_to_the_loss(name: str) -> None:
+    g = torch.Generator().manual_seed(0)
+    O = torch.randn(3, 10, 5, generator=g, dtype=torch.float64)
+    y = torch.randint(0, 5, (10,), generator=g)
+    mask = (torch.rand(3, 10, generator=g) > 0.4).to(torch.float64)
+    rl = row_losses(name, O, y)
+    ref, _ = loss_and_grad(name, O, y, mask, need_grad=False)
+    assert torch.allclose((rl * mask).sum(1) / mask.sum(1), ref, rtol=1e-12)
+
+
+def test_row_losses_none_for_sample_centred_loss() -> None:
+    assert row_losses("mse_sample", torch.zeros(1, 2, 3), torch.zeros(2, dtype=torch.long)) is None

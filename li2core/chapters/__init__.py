@@ -5,3 +5,6 @@ A chapter is three files with one stem: ``notebooks/<stem>.py`` (prose, paramete
 ``tests/chapters/test_<stem>.py``. Theory lives in :mod:`li2core.theory`; shared figure plumbing in
 :mod:`li2core.figures`.
 """
+from __future__ import annotations
+
+from .. import figures as _figures  # noqa: F401  (chooses the matplotlib backend before any chapter imports pyplot)

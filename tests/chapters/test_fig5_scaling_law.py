@@ -1,23 +1,21 @@
-"""Library code of the chapter fig5_scaling_law: boundary and c fits (li2core.sweep), Theorem 4 survival and
-node energies (li2core.theory), and the chapter's figure functions (li2core.plots)."""
+"""li2core.chapters.fig5_scaling_law: the chapter's frame builders and figure functions (data and labelled axes).
+
+(Moved from tests/test_fig5_scaling_law_lib.py.)"""
 from __future__ import annotations
 
 import math
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from li2core import plots, sweep, theory  # noqa: E402
-from li2core.tasks import CRITICAL_C, critical_train_frac, make_task, split  # noqa: E402
+from li2core import fourier, theory  # noqa: E402
+from li2core.chapters import fig5_scaling_law as ch
+from li2core.tasks import make_task, split  # noqa: E402
 
 
-# ---------------------------------------------------------------------------------------------- helpers
 def _frame(rows):
     return pd.DataFrame(rows, columns=["group", "M", "p", "seed", "final_test_acc"])
 
@@ -40,11 +38,15 @@ def _labelled(ax):
     return bool(ax.get_xlabel()) and bool(ax.get_ylabel())
 
 
-# ---------------------------------------------------------------------------------------------- sweep fits
-def test_critical_ratio_inverts_the_author_rule():
-    for M in (11, 23, 71, 127):
-        p = critical_train_frac(M)
-        assert sweep.critical_ratio(p, M) == pytest.approx(CRITICAL_C, rel=1e-12)
+def _runs():
+    rows = []
+    for pan, gs in (("A", [("Z11", 11), ("Z13", 13)]), ("B", [("D5", 10)])):
+        for g, M in gs:
+            for p in (0.3, 0.5, 0.7):
+                for s in (0, 1):
+                    rows.append(dict(panel=pan, group=g, M=M, p=p, seed=s,
+                                     final_test_acc=float(p > 0.45) * (0.5 + 0.5 * s)))
+    return pd.DataFrame(rows)
 
 
 def test_boundary_interpolates_the_seed_mean():
@@ -54,7 +56,7 @@ def test_boundary_interpolates_the_seed_mean():
         ("Z20", 20, 0.4, 0, 0.6), ("Z20", 20, 0.4, 1, 1.0),
         ("Z20", 20, 0.5, 0, 1.0), ("Z20", 20, 0.5, 1, 1.0),
     ])
-    b = sweep.boundary(f)
+    b = ch.boundary(f)
     assert len(b) == 1
     r = b.iloc[0]
     # means 0.3 at p = 0.3 and 0.8 at p = 0.4: 0.3 + 0.1 * (0.5 - 0.3) / 0.5
@@ -70,7 +72,7 @@ def test_boundary_takes_the_last_upward_crossing_and_flags_censoring():
     for p in (0.1, 0.2):
         rows.append(("Z11", 11, p, 0, 0.1))  # never crosses: above the grid
         rows.append(("Z13", 13, p, 0, 0.9))  # always above: below the grid
-    b = sweep.boundary(_frame(rows)).set_index("group")
+    b = ch.boundary(_frame(rows)).set_index("group")
     assert b.loc["Z9", "p_crit"] == pytest.approx(0.3 + 0.1 * 0.3 / 0.7)
     assert b.loc["Z11", "censored"] == "above grid" and np.isnan(b.loc["Z11", "p_crit"])
     assert b.loc["Z13", "censored"] == "below grid" and np.isnan(b.loc["Z13", "c"])
@@ -78,12 +80,12 @@ def test_boundary_takes_the_last_upward_crossing_and_flags_censoring():
 
 def test_boundary_rejects_missing_columns():
     with pytest.raises(ValueError, match="missing columns"):
-        sweep.boundary(pd.DataFrame({"M": [3], "p": [0.5]}))
+        ch.boundary(pd.DataFrame({"M": [3], "p": [0.5]}))
 
 
 def test_fit_c_recovers_a_planted_constant_and_a_flat_trend():
     f = _ramp_frame(2.5, (11, 17, 23, 31, 41, 59))
-    fit = sweep.fit_c(f, n_boot=50)
+    fit = ch.fit_c(f, n_boot=50)
     assert fit.n == 6 and fit.n_censored == 0
     assert fit.c == pytest.approx(2.5, abs=1e-9)
     assert fit.c_ls == pytest.approx(2.5, abs=1e-9)
@@ -95,7 +97,7 @@ def test_fit_c_recovers_a_planted_constant_and_a_flat_trend():
 def test_fit_c_detects_a_trend_and_bootstraps_seed_noise():
     rng = np.random.default_rng(0)
     f = _ramp_frame(1.0, (11, 17, 23, 31, 41, 59), seeds=range(6), noise=0.01, rng=rng, power=0.3)
-    fit = sweep.fit_c(f, n_boot=200, seed=1)
+    fit = ch.fit_c(f, n_boot=200, seed=1)
     # c_M = M**0.3 grows with ln M: slope d c_M / d ln M > 0, many standard errors away from 0
     assert fit.slope > 0 and fit.slope > 5 * fit.slope_se
     assert fit.slope_ci[0] > 0
@@ -103,24 +105,9 @@ def test_fit_c_detects_a_trend_and_bootstraps_seed_noise():
     assert fit.c_boot_se > 0
 
 
-def test_ols_slope_and_spearman_match_independent_computations():
-    rng = np.random.default_rng(3)
-    x = rng.normal(size=20)
-    y = 2.0 * x + rng.normal(size=20)
-    b, se = sweep.ols_slope(x, y)
-    assert b == pytest.approx(np.polyfit(x, y, 1)[0])
-    resid = y - np.polyval(np.polyfit(x, y, 1), x)
-    assert se == pytest.approx(math.sqrt((resid**2).sum() / 18 / ((x - x.mean()) ** 2).sum()))
-    # Spearman = Pearson of ranks (no ties here)
-    rx, ry = np.argsort(np.argsort(x)), np.argsort(np.argsort(y))
-    assert sweep.spearman(x, y) == pytest.approx(np.corrcoef(rx, ry)[0, 1])
-    assert sweep.spearman([1, 2, 3], [3, 2, 1]) == pytest.approx(-1.0)
-
-
-# ---------------------------------------------------------------------------------------------- theory
 def test_maxima_survival_full_data_keeps_every_maximum():
     M = 11
-    d = theory.maxima_survival(M, 1.0, n_subsets=1, seed=0)
+    d = ch.maxima_survival(M, 1.0, n_subsets=1, seed=0)
     assert len(d) == M // 2 and list(d["freq"]) == list(range(1, M // 2 + 1))
     assert d["survived"].all() and (d["purity"] > 0.999).all()
     # literal E at a unit-norm single-frequency node of odd Z_M is M/4, whatever the phase
@@ -131,8 +118,8 @@ def test_maxima_survival_full_data_keeps_every_maximum():
 
 def test_maxima_survival_scarce_data_loses_the_maxima():
     M = 11
-    lo = theory.maxima_survival(M, 0.3, n_subsets=2, seed=5)
-    hi = theory.maxima_survival(M, 0.9, n_subsets=2, seed=5)
+    lo = ch.maxima_survival(M, 0.3, n_subsets=2, seed=5)
+    hi = ch.maxima_survival(M, 0.9, n_subsets=2, seed=5)
     assert lo["survived"].mean() < 0.2 < 0.8 < hi["survived"].mean()
     # ascent never lowers the subsampled energy
     for d in (lo, hi):
@@ -144,9 +131,9 @@ def test_maxima_survival_scarce_data_loses_the_maxima():
 
 def test_maxima_survival_validates():
     with pytest.raises(ValueError, match="p:"):
-        theory.maxima_survival(11, 0.0)
+        ch.maxima_survival(11, 0.0)
     with pytest.raises(ValueError, match="M:"):
-        theory.maxima_survival(2, 0.5)
+        ch.maxima_survival(2, 0.5)
 
 
 def test_node_energies_match_energy_of_normalised_columns():
@@ -154,9 +141,9 @@ def test_node_energies_match_energy_of_normalised_columns():
     g = torch.Generator().manual_seed(0)
     W = torch.randn(2 * M, K, generator=g, dtype=torch.float64)
     W[:, 2] *= 1e-3  # a nearly dead node
-    W[:, 4] = 5.0 * theory.fourier_node(M, 2)  # a pure Fourier node
+    W[:, 4] = 5.0 * fourier.fourier_node(M, 2)  # a pure Fourier node
     rows = split(make_task(f"Z{M}"), 0.6, 1).train
-    d = theory.node_energies(W.float(), f"Z{M}", rows=rows, active_frac=0.1)
+    d = ch.node_energies(W.float(), f"Z{M}", rows=rows, active_frac=0.1)
     U = (W / W.norm(dim=0, keepdim=True)).T
     E = theory.energy(U, f"Z{M}", rows=rows)
     assert np.allclose(d["E"], E.numpy(), rtol=1e-5)
@@ -164,62 +151,31 @@ def test_node_energies_match_energy_of_normalised_columns():
     assert not d.loc[2, "active"] and d["active"].sum() == K - 1
     assert d.loc[4, "purity"] == pytest.approx(1.0, abs=1e-6)
     with pytest.raises(ValueError, match="2M"):
-        theory.node_energies(W[:-1], f"Z{M}")
-
-
-def test_reference_energies_against_the_literal_design_matrices():
-    M = 7
-    rows = split(make_task(f"Z{M}"), 0.5, 2).train
-    ref = theory.reference_energies(M, rows=rows)
-    X, Y = theory.design(f"Z{M}", rows=rows)
-    Yt = Y - Y.mean(0, keepdim=True)
-
-    def E(w):
-        return 0.5 * float(((Yt.T @ (X @ w) ** 2) ** 2).sum())
-
-    mem = theory.memorization_nodes(M)[:, rows]
-    assert ref["memorization"] == pytest.approx(np.mean([E(mem[:, i]) for i in range(mem.shape[1])]), rel=1e-10)
-    four = [E(theory.fourier_node(M, j)) for j in range(1, M // 2 + 1)]
-    assert ref["fourier"] == pytest.approx(np.mean(four), rel=1e-10)
-    assert ref["fourier_min"] == pytest.approx(min(four)) and ref["fourier_max"] == pytest.approx(max(four))
-    full = theory.reference_energies(M)
-    assert full["fourier"] == pytest.approx(M / 4, rel=1e-10)
-
-
-# ---------------------------------------------------------------------------------------------- plots
-def _runs():
-    rows = []
-    for pan, gs in (("A", [("Z11", 11), ("Z13", 13)]), ("B", [("D5", 10)])):
-        for g, M in gs:
-            for p in (0.3, 0.5, 0.7):
-                for s in (0, 1):
-                    rows.append(dict(panel=pan, group=g, M=M, p=p, seed=s,
-                                     final_test_acc=float(p > 0.45) * (0.5 + 0.5 * s)))
-    return pd.DataFrame(rows)
+        ch.node_energies(W[:-1], f"Z{M}")
 
 
 def test_fig5_phase_and_collapse():
     runs = _runs()
-    d = plots.fig5_phase_data(runs)
+    d = ch.fig5_phase_data(runs)
     manual = runs.groupby(["group", "p"])["final_test_acc"].mean()
     for r in d.itertuples():
         assert r.acc == pytest.approx(manual.loc[(r.group, r.p)])
         assert r.n_seeds == 2
     assert list(dict.fromkeys(d["panel"])) == ["A", "B"]
-    bnd = sweep.boundary(runs)
+    bnd = ch.boundary(runs)
     bnd["panel"] = bnd["group"].map(dict(zip(runs["group"], runs["panel"])))
-    fig = plots.fig5_phase(runs, bnd)
+    fig = ch.fig5_phase(runs, bnd)
     assert isinstance(fig, plt.Figure)
     assert all(_labelled(ax) for ax in fig.axes[:2])
-    fit = sweep.fit_c(runs, n_boot=10)
-    fig2 = plots.fig5_collapse(bnd, fit.c, fit.c_ci, slope=fit.slope, slope_se=fit.slope_se)
+    fit = ch.fit_c(runs, n_boot=10)
+    fig2 = ch.fig5_collapse(bnd, fit.c, fit.c_ci, slope=fit.slope, slope_se=fit.slope_se)
     assert isinstance(fig2, plt.Figure) and _labelled(fig2.axes[0])
-    assert len(plots.fig5_collapse_data(bnd)) == int((bnd["censored"] == "").sum())
+    assert len(ch.fig5_collapse_data(bnd)) == int((bnd["censored"] == "").sum())
     budget = pd.DataFrame(dict(panel=["B", "B", "A", "A"], epoch=[100, 200, 100, 200], c=[3.0, 2.8, 2.9, 2.7],
                                c_lo=[2.9, 2.7, 2.8, 2.6], c_hi=[3.1, 2.9, 3.0, 2.8], n=2, n_censored=0))
-    bd = plots.fig5_budget_data(budget)
+    bd = ch.fig5_budget_data(budget)
     assert list(bd["panel"]) == ["B", "B", "A", "A"] and list(bd["epoch"]) == [100, 200, 100, 200]
-    fig3 = plots.fig5_budget(budget)
+    fig3 = ch.fig5_budget(budget)
     assert _labelled(fig3.axes[0])
     plt.close("all")
 
@@ -228,12 +184,12 @@ def test_thm4_survival_plot_data():
     frame = pd.DataFrame(dict(M=[11] * 4 + [17] * 4, p=[0.5, 0.5, 0.9, 0.9] * 2, subset=[0, 1] * 4,
                               survived=[False, True, True, True, False, False, True, False],
                               purity=np.linspace(0.1, 0.9, 8), n_train=100))
-    d = plots.thm4_survival_data(frame).set_index(["M", "p"])
+    d = ch.thm4_survival_data(frame).set_index(["M", "p"])
     assert d.loc[(11, 0.5), "share"] == pytest.approx(0.5)
     assert d.loc[(17, 0.9), "share"] == pytest.approx(0.5)
     assert (d.loc[(11, 0.5), "share_min"], d.loc[(11, 0.5), "share_max"]) == (0.0, 1.0)
     assert d.loc[(17, 0.9), "x"] == pytest.approx(0.9 * 17 / math.log(17))
-    fig = plots.thm4_survival(frame)
+    fig = ch.thm4_survival(frame)
     assert isinstance(fig, plt.Figure) and all(ax.get_xlabel() for ax in fig.axes) and fig.axes[0].get_ylabel()
     plt.close("all")
 
@@ -241,17 +197,17 @@ def test_thm4_survival_plot_data():
 def test_fig6_and_fig7_plot_data():
     runs = pd.DataFrame(dict(epoch=[10] * 4 + [20] * 4, lr=[0.01, 0.01, 0.1, 0.1] * 2, seed=[0, 1] * 4,
                              test_acc=[0.2, 0.96, 0.1, 0.0, 0.99, 0.97, 0.5, 0.96]))
-    d = plots.fig6_lr_data(runs, 0.95).set_index(["epoch", "lr"])
+    d = ch.fig6_lr_data(runs, 0.95).set_index(["epoch", "lr"])
     assert d.loc[(10, 0.01), "p_gen"] == 0.5 and d.loc[(20, 0.01), "p_gen"] == 1.0
     assert d.loc[(20, 0.1), "acc"] == pytest.approx(0.73)
-    fig = plots.fig6_lr(runs, 0.95)
+    fig = ch.fig6_lr(runs, 0.95)
     assert all(_labelled(ax) for ax in fig.axes)
     nodes = pd.DataFrame(dict(lr=[0.01] * 4 + [0.1] * 4, seed=[0, 0, 1, 1] * 2, E=[1.0, 9.0, 2.0, 3.0] * 2,
                               purity=0.5, active=[True, False, True, True] * 2,
                               outcome=["generalized"] * 4 + ["not generalized"] * 4))
-    e = plots.fig7_energy_data(nodes).set_index(["lr", "outcome"])
+    e = ch.fig7_energy_data(nodes).set_index(["lr", "outcome"])
     assert e.loc[(0.01, "generalized"), "E_mean"] == pytest.approx(2.0)  # the inactive node (E = 9) is left out
     assert e.loc[(0.1, "not generalized"), "n_nodes"] == 3
-    fig = plots.fig7_energy(nodes, {"fourier": 1.0, "memorization": 2.0})
+    fig = ch.fig7_energy(nodes, {"fourier": 1.0, "memorization": 2.0})
     assert all(_labelled(ax) for ax in fig.axes)
     plt.close("all")

@@ -1,20 +1,54 @@
-"""Library code of the chapter thm5_memorization (Theorem 5), checked against independent computations:
-explicit rows and one-hot ``X``, closed forms, the KKT condition (Lemma 5), and the reduced solver."""
+"""li2core.theory.memorization (Thm 5): the reduced problem, the paper's KKT formulas, the single-target data.
+
+(Moved from tests/test_theory.py, tests/test_thm3_reconstruction_lib.py, tests/test_thm5_memorization_lib.py.)"""
 from __future__ import annotations
 
 import math
 
-import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 
-from li2core import plots
+from li2core import fourier
 from li2core import theory as th
 from li2core.groups import make
 
 DT = torch.float64
+
+
+def test_memorization_reduced():
+    p = torch.tensor([0.21, 0.15, 0.10, 0.18, 0.14, 0.17, 0.05], dtype=DT)
+    gstar = int(p.argmax())
+    for act in ("sqr", "relusqr"):
+        s = th.memorization_reduced(p, act)
+        target = torch.zeros_like(p)
+        target[gstar] = math.sqrt(2)
+        torch.testing.assert_close(s, target, rtol=0, atol=1e-6)
+    for act in ("relu", "linear"):
+        s = th.memorization_reduced(p, act)
+        torch.testing.assert_close(s, math.sqrt(2) * p / p.norm(), rtol=0, atol=1e-6)
+    s = th.memorization_reduced(p, "silu")
+    assert abs((s * s).sum().item() - 2) < 1e-12
+    assert bool((s > 0).all())
+    assert torch.equal(torch.argsort(s), torch.argsort(p))
+    # KKT (Lemma 5): p_g phi(s_g) = p_g sigma'(s_g) / s_g is the same for every g
+    sg = torch.sigmoid(s)
+    k = p * sg * (1 + s * (1 - sg)) / s
+    assert ((k.max() - k.min()) / k.mean()).item() < 1e-6
+    # and it beats the other candidates
+    obj = lambda v: (p * torch.nn.functional.silu(v)).sum().item()  # noqa: E731
+    assert obj(s) > obj(math.sqrt(2) * p / p.norm()) and obj(s) > math.sqrt(2) * 0 + obj(torch.eye(7, dtype=DT)[gstar] * math.sqrt(2))
+
+
+def test_memorization_nodes_reconstruct_with_M2_minus_1():
+    M = 5
+    W = th.memorization_nodes(M)
+    assert W.shape == (2 * M, M * M)
+    torch.testing.assert_close(W.norm(dim=0), torch.ones(M * M, dtype=DT))
+    r = th.reconstruct(W, f"Z{M}")
+    assert r.residual < 1e-10 and r.rank == M * M - 1
+    assert th.reconstruct(W[:, 1:], f"Z{M}").residual < 1e-10  # one node is redundant after centring
+    assert th.reconstruct(W[:, 2:], f"Z{M}").residual > 1e-2
 
 
 @pytest.mark.parametrize("name", ["Z7", "S3"])
@@ -62,7 +96,7 @@ def test_memorization_node_round_trip_and_norm():
     assert abs(float(w.norm()) ** 2 - float(s.pow(2).sum()) / 2) < 1e-14
     gs = 3
     foc = th.memorization_node(math.sqrt(2) * torch.eye(10, dtype=DT)[gs], g, 7)
-    inv = th.inverse_perm(g)
+    inv = fourier.inverse_perm(g)
     b = int(g.table[int(inv[gs]), 7])
     expect = torch.zeros(20, dtype=DT)
     expect[gs] = expect[10 + b] = 1 / math.sqrt(2)
@@ -103,41 +137,3 @@ def test_single_target_probabilities():
     torch.testing.assert_close(p, th.single_target_probabilities(11, 0))
     with pytest.raises(ValueError, match="low"):
         th.single_target_probabilities(11, 0, low=1.0, high=0.5)
-
-
-def test_sphere_flow_keeps_dead_relu_pairs_dead_and_otherwise_reaches_the_maximum():
-    g = make("Z7")
-    M, h = 7, 1
-    p = th.single_target_probabilities(M, 1)
-    wts = th.single_target_weights(g, h, p)
-    s0 = torch.tensor([0.4, 0.3, -0.2, 0.5, 0.2, 0.3, 0.1], dtype=DT)
-    w0 = th.memorization_node(s0, g, h)
-    w0 = w0 / w0.norm()
-    w, E = th.sphere_flow(w0, g, "relu", dt=0.02, steps=2000, weights=wts)
-    s = th.pair_sums(w, g, h)
-    assert float(s[2]) <= 0 and float(s[2]) > -1e-6  # dead pair: shrinks to 0 from below, never revives
-    live = torch.arange(M) != 2
-    torch.testing.assert_close(s[live], math.sqrt(2) * p[live] / p[live].norm(), rtol=1e-6, atol=0)
-    assert float(E) >= float(th.energy(w0, g, "relu", weights=wts))
-    # all pairs alive: the flow reaches the spreading solution
-    w, _ = th.sphere_flow(th.memorization_node(s0.abs(), g, h), g, "relu", dt=0.02, steps=2000, weights=wts)
-    torch.testing.assert_close(th.pair_sums(w, g, h), math.sqrt(2) * p / p.norm(), rtol=1e-6, atol=0)
-
-
-def test_thm5_plots():
-    prof = pd.DataFrame({"activation": ["relu"] * 4, "source": ["a", "a", "KKT curve", "KKT curve"],
-                         "p": [0.2, 0.1, 0.05, 0.3], "s": [0.8, 0.4, 0.2, 1.2]})
-    d = plots.thm5_profiles_data(prof)
-    assert len(d) == 4 and sorted(d["s"]) == sorted(prof["s"])
-    fig = plots.thm5_profiles(prof)
-    assert isinstance(fig, plt.Figure)
-    assert all(a.get_xlabel() and a.get_ylabel() for a in fig.axes)
-    plt.close(fig)
-    mx = pd.DataFrame({"activation": ["sqr", "sqr", "silu", "silu", "silu"], "method": ["m1", "m1", "m1", "m2", "m2"],
-                       "E_ratio": [1.0, 1.0, 0.4, 1.0, 0.4]})
-    d = plots.thm5_maxima_data(mx)
-    n = mx.groupby(["activation", "method"]).size()
-    assert [n[(a, m)] for a, m in zip(d["activation"], d["method"])] == d["n"].tolist()
-    fig = plots.thm5_maxima(mx)
-    assert isinstance(fig, plt.Figure) and fig.axes[0].get_ylabel()
-    plt.close(fig)

@@ -1,0 +1,533 @@
+"""Chapter ``fig5_scaling_law`` (paper-li2 Thm 4, Figs. 5-7): the generalisation boundary of a sweep and the fit of
+``c`` in ``p_crit = c ln M / M`` (:func:`boundary`, :func:`fit_c`), Theorem 4 directly (do the Fourier maxima of the
+subsampled energy survive? :func:`maxima_survival`), the energy of learned nodes (:func:`node_energies`); figures
+:func:`fig5_phase`, :func:`fig5_collapse`, :func:`fig5_budget`, :func:`thm4_survival`, :func:`fig6_lr`,
+:func:`fig7_energy`.
+
+The arithmetic of the law itself (the critical ratio, the crossing of a level on a grid, Fig. 7's reference energies)
+is :mod:`li2core.theory.scaling`; the frames here come from :mod:`li2core.sweep` stores.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+import torch
+
+from .. import fourier
+from .. import theory as th
+from ..figures import theme
+from ..groups import make as make_group
+from ..measures import ols_slope
+from ..tasks import CRITICAL_C, make_task, split
+from ..theory.scaling import critical_ratio, last_up_crossing
+
+
+def _boundary_arrays(frame: pd.DataFrame, x: str, y: str, by: Sequence[str], replicate: str):
+    """Per key of ``by``: the sorted x grid and the ``(n_x, n_rep)`` matrix of ``y`` (NaN where missing)."""
+    out = []
+    for key, sub in frame.groupby(list(by), sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        tab = sub.pivot_table(index=x, columns=replicate, values=y, aggfunc="mean").sort_index()
+        out.append((key, tab.index.to_numpy(dtype=float), tab.to_numpy(dtype=float)))
+    return out
+
+
+_CENSOR = {0: "", 1: "above grid", 2: "below grid"}
+
+
+def boundary(
+    frame: pd.DataFrame,
+    x: str = "p",
+    y: str = "final_test_acc",
+    by: Sequence[str] = ("group", "M"),
+    level: float = 0.5,
+    replicate: str = "seed",
+) -> pd.DataFrame:
+    """The generalization boundary: per key of ``by``, the ``x`` at which the replicate-mean of ``y`` crosses
+    ``level`` (Fig. 5: ``x = p``, ``y`` = final test accuracy, mean over seeds, ``level = 0.5``).
+
+    ``frame`` has one row per run (e.g. :func:`load`); rows with the same key, ``x`` and ``replicate`` are
+    averaged first. The crossing is found by linear interpolation on the ``x`` grid of each key and is the
+    *last upward* crossing: the interval ``[x_i, x_{i+1}]`` where ``i`` is the largest grid index whose mean is
+    below ``level`` (so every larger grid point is at or above it). When the largest grid point is still below
+    ``level`` the boundary lies above the grid; when no grid point is below it, below the grid: both give
+    ``NaN`` and say so in ``censored``.
+
+    Returns one row per key: the ``by`` columns, ``<x>_crit``, ``censored`` (``""``, ``"above grid"``,
+    ``"below grid"``), ``x_lo``/``x_hi`` (the bracketing grid points), ``n_x`` (grid size), ``n_rep``
+    (replicates per grid point, the minimum over the grid), and, when ``M`` is among the columns of ``by``,
+    ``c = <x>_crit M / ln M`` (:func:`critical_ratio`).
+    """
+    if not 0.0 < level < 1.0 and y.endswith("acc"):
+        raise ValueError(f"level: an accuracy level must lie in (0, 1); got {level}")
+    missing = [c for c in (x, y, replicate, *by) if c not in frame.columns]
+    if missing:
+        raise ValueError(f"frame: missing columns {missing}; have {list(frame.columns)}")
+    rows = []
+    for key, xs, A in _boundary_arrays(frame, x, y, by, replicate):
+        a = np.nanmean(A, axis=1)
+        xc, code, ib = last_up_crossing(xs, a[None, :], level, with_index=True)
+        c = int(code[0])
+        i = None if c else int(ib[0])
+        row = dict(zip(by, key))
+        row.update({f"{x}_crit": float(xc[0]), "censored": _CENSOR[c],
+                    "x_lo": float(xs[i]) if i is not None else np.nan,
+                    "x_hi": float(xs[i + 1]) if i is not None else np.nan,
+                    "n_x": len(xs), "n_rep": int(np.isfinite(A).sum(axis=1).min())})
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    if "M" in by and len(out):
+        out["c"] = critical_ratio(out[f"{x}_crit"], out["M"])
+    return out
+
+
+@dataclass
+class CFit:
+    """Output of :func:`fit_c`.
+
+    c: mean over the uncensored keys of ``c_M = p_crit M / ln M``; c_se: its standard error across keys
+    (std / sqrt(n)); c_ci: bootstrap percentile interval (``ci`` level) of that mean, resampling the replicates
+    (seeds) of every key; c_boot_se: the bootstrap standard deviation; c_ls: least-squares ``c`` of
+    ``p_crit = c ln M / M`` (through the origin); slope, slope_se: ordinary least-squares slope of ``c_M``
+    against ``ln M`` and its standard error (0 means ``p_crit M / ln M`` is flat in ``M``); slope_ci: its
+    bootstrap percentile interval; n: keys used; n_censored: keys whose boundary is off the grid; per_key:
+    the :func:`boundary` frame; n_boot: bootstrap samples (0 = no bootstrap).
+    """
+    c: float
+    c_se: float
+    c_ci: tuple[float, float]
+    c_boot_se: float
+    c_ls: float
+    slope: float
+    slope_se: float
+    slope_ci: tuple[float, float]
+    n: int
+    n_censored: int
+    per_key: pd.DataFrame
+    n_boot: int
+
+
+def fit_c(
+    frame: pd.DataFrame,
+    x: str = "p",
+    y: str = "final_test_acc",
+    by: Sequence[str] = ("group", "M"),
+    level: float = 0.5,
+    replicate: str = "seed",
+    n_boot: int = 500,
+    seed: int = 0,
+    ci: float = 0.95,
+) -> CFit:
+    """Fit the constant of the scaling law ``p_crit = c ln M / M`` (Theorem 4, Fig. 5) from a sweep.
+
+    Per key (``by`` must contain ``M``) the boundary ``p_crit`` comes from :func:`boundary`;
+    ``c_M = p_crit M / ln M``. Reports the mean of ``c_M`` over the keys with an uncensored boundary,
+    its spread across keys, a bootstrap interval over the replicates (seeds are resampled with replacement
+    within every key, independently per key, and the boundaries recomputed), the least-squares ``c``, and
+    the trend of ``c_M`` against ``ln M`` (slope, standard error, bootstrap interval): a slope consistent with
+    0 is the "collapse" Theorem 4 predicts. See :class:`CFit`.
+    """
+    if "M" not in by:
+        raise ValueError(f"by: must contain 'M' (the group order); got {list(by)}")
+    if not 0.0 < ci < 1.0:
+        raise ValueError(f"ci: must lie in (0, 1); got {ci}")
+    per = boundary(frame, x=x, y=y, by=by, level=level, replicate=replicate)
+    ok = per["censored"] == ""
+    cM = per.loc[ok, "c"].to_numpy(dtype=float)
+    lnM = np.log(per.loc[ok, "M"].to_numpy(dtype=float))
+    pc = per.loc[ok, f"{x}_crit"].to_numpy(dtype=float)
+    xr = lnM / np.exp(lnM)
+    n = int(ok.sum())
+    c = float(cM.mean()) if n else float("nan")
+    c_se = float(cM.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
+    c_ls = float((pc * xr).sum() / (xr**2).sum()) if n else float("nan")
+    slope, slope_se = ols_slope(lnM, cM)
+    lo_q, hi_q = (1 - ci) / 2, 1 - (1 - ci) / 2
+    c_ci, slope_ci, c_boot_se = (float("nan"), float("nan")), (float("nan"), float("nan")), float("nan")
+    if n_boot > 0 and n:
+        rng = np.random.default_rng(seed)
+        arrays = _boundary_arrays(frame, x, y, by, replicate)
+        m_idx = list(by).index("M")
+        cb = np.full((n_boot, len(arrays)), np.nan)
+        for k, (key, xs, A) in enumerate(arrays):
+            R = A.shape[1]
+            idx = rng.integers(0, R, size=(n_boot, R))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns of a sparse design
+                means = np.nanmean(A[:, idx], axis=2).T  # (n_boot, n_x)
+            xc, code = last_up_crossing(xs, means, level)
+            cb[:, k] = np.where(code == 0, critical_ratio(xc, float(key[m_idx])), np.nan)
+        lnMb = np.log(np.array([float(k[m_idx]) for k, _, _ in arrays]))
+        cbar = np.full(n_boot, np.nan)
+        sl = np.full(n_boot, np.nan)
+        for b in range(n_boot):
+            good = np.isfinite(cb[b])
+            if good.any():
+                cbar[b] = cb[b, good].mean()
+                sl[b] = ols_slope(lnMb[good], cb[b, good])[0]
+        fin = cbar[np.isfinite(cbar)]
+        if fin.size:
+            c_ci = (float(np.quantile(fin, lo_q)), float(np.quantile(fin, hi_q)))
+            c_boot_se = float(fin.std(ddof=1)) if fin.size > 1 else float("nan")
+        fs = sl[np.isfinite(sl)]
+        if fs.size:
+            slope_ci = (float(np.quantile(fs, lo_q)), float(np.quantile(fs, hi_q)))
+    return CFit(c=c, c_se=c_se, c_ci=c_ci, c_boot_se=c_boot_se, c_ls=c_ls, slope=slope, slope_se=slope_se,
+                slope_ci=slope_ci, n=n, n_censored=int((~ok).sum()), per_key=per, n_boot=int(n_boot))
+
+
+def maxima_survival(
+    M: int,
+    p: float,
+    n_subsets: int = 4,
+    seed: int = 0,
+    purity_min: float = 0.9,
+    steps: int = 2000,
+    tol: float = 1e-7,
+    activation: str = "sqr",
+    device: str | torch.device = "cpu",
+):
+    """Theorem 4 directly: do the Fourier maxima of ``E`` survive when ``E`` is built from a random subset?
+
+    For each of ``n_subsets`` training sets of fraction ``p`` (subset ``s`` is
+    ``li2core.tasks.split(Z_M, p, seed + s).train``: the rule the training runs use, ``n = M^2 - ceil((1 - p)
+    M^2)`` pairs; for a fixed subset seed the sets are nested in ``p``) and each frequency
+    ``j = 1 .. M // 2``, start at the unit-norm maximum ``fourier.fourier_node(M, j, phase)`` of the full-data
+    energy (a random phase per start, drawn from ``torch.Generator().manual_seed(seed)``) and run
+    :func:`th.project_ascent` (``steps``, ``tol``) on the *subsampled* energy
+    ``E^(w) = 1/2 ||Y~_S^T sigma(X_S w)||^2`` (:func:`energy` with ``rows`` = the subset; ``Y~`` centred over
+    the subset; a uniform Horvitz-Thompson weight ``1/p`` would only rescale ``E^``).
+
+    A start *survives* when the ascent ends at a node that is still single-frequency: at least
+    ``purity_min`` of its power (:func:`li2core.groups.purity`, both halves) in the start's real isotypic
+    component. Returns a :class:`pandas.DataFrame`, one row per (subset, frequency): ``M, p, n_train,
+    subset, freq, E_full`` (``E`` at the start, all ``M^2`` rows), ``E_start`` (``E^`` at the start),
+    ``E_final`` (``E^`` at the end), ``purity`` (end power share in the start's component), ``dominant``
+    (the end's largest component), ``survived``, ``converged``, ``steps``. ``device``: where the ascent runs
+    (``"auto"``: CUDA when available; the starts and subsets are drawn on the CPU either way).
+    """
+    if not isinstance(M, int) or M < 3:
+        raise ValueError(f"M: must be an integer >= 3; got {M!r}")
+    if not 0.0 < float(p) <= 1.0:
+        raise ValueError(f"p: must lie in (0, 1]; got {p!r}")
+    if not isinstance(n_subsets, int) or n_subsets < 1:
+        raise ValueError(f"n_subsets: must be an integer >= 1; got {n_subsets!r}")
+    if not 0.0 < purity_min <= 1.0:
+        raise ValueError(f"purity_min: must lie in (0, 1]; got {purity_min!r}")
+    if isinstance(device, str) and device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    dev = torch.device(device)
+    group = make_group(f"Z{M}")
+    task = make_task(group)
+    freqs = list(range(1, M // 2 + 1))
+    gen = torch.Generator().manual_seed(int(seed))
+    out = []
+    for s in range(n_subsets):
+        rows = split(task, float(p), int(seed) + s).train
+        phases = torch.rand(len(freqs), generator=gen, dtype=torch.float64) * 2 * math.pi
+        w0 = torch.stack([fourier.fourier_node(M, j, phase=float(ph)) for j, ph in zip(freqs, phases)])
+        comp0 = fourier.purity(w0.numpy(), group).argmax(-1)
+        w0 = w0.to(dev)
+        E_full = th.energy(w0, group, activation).cpu()
+        E0 = th.energy(w0, group, activation, rows=rows.to(dev)).cpu()
+        res = th.project_ascent(w0, group, activation, steps=steps, rows=rows.to(dev), tol=tol)
+        res = th.AscentResult(*(x.cpu() for x in res))
+        pur = fourier.purity(res.w.numpy(), group)
+        share = pur[np.arange(len(freqs)), comp0]
+        out.append(pd.DataFrame({
+            "M": M, "p": float(p), "n_train": int(rows.numel()), "subset": s, "freq": freqs,
+            "E_full": E_full.numpy(), "E_start": E0.numpy(), "E_final": res.E.numpy(), "purity": share,
+            "dominant": pur.argmax(-1), "survived": share >= purity_min,
+            "converged": res.converged.numpy(), "steps": res.steps.numpy(),
+        }))
+    return pd.concat(out, ignore_index=True)
+
+
+def node_energies(
+    W: torch.Tensor,
+    group: th.GroupLike,
+    rows: th.Rows = None,
+    active_frac: float = 0.1,
+    activation: str = "sqr",
+):
+    """Per hidden node of a trained net (Fig. 7): its norm, whether it is *active*, and the energy and Fourier
+    purity of its direction.
+
+    ``W`` is the ``(2M, K)`` hidden layer (column ``j`` is node ``w_j``, as :meth:`Results.final_weights
+    <li2core.train.Results.final_weights>` returns it). Each column is normalised to unit Euclidean norm over
+    all ``2M`` entries (Stage II's constraint ``||w|| = 1``) and ``E`` (Eq. 7) is evaluated on ``rows`` (the
+    run's training pairs; ``Y~`` centred over them). Weight decay drives unused nodes to ~0, where the
+    direction is noise: a node is ``active`` when ``||w_j|| >= active_frac * max_j ||w_j||``.
+    Returns a :class:`pandas.DataFrame` with ``node, norm, active, E, purity`` (largest power share of a real
+    isotypic component) and ``component`` (its index).
+    """
+    if W.dim() != 2:
+        raise ValueError(f"W: expected the (2M, K) hidden layer; got shape {tuple(W.shape)}")
+    g = fourier.as_group(group)
+    if W.shape[0] != 2 * g.order:
+        raise ValueError(f"W: first dimension must be 2M = {2 * g.order}; got {tuple(W.shape)}")
+    w = W.detach().T.to(torch.float64).cpu()
+    norm = w.norm(dim=1)
+    u = w / norm.clamp_min(torch.finfo(torch.float64).tiny)[:, None]
+    E = th.energy(u, g, activation, rows=rows, chunk=0)
+    pur = fourier.purity(u.numpy(), g)
+    return pd.DataFrame({
+        "node": np.arange(w.shape[0]), "norm": norm.numpy(), "active": (norm >= active_frac * norm.max()).numpy(),
+        "E": E.numpy(), "purity": pur.max(-1), "component": pur.argmax(-1),
+    })
+
+
+P_LABEL = r"training fraction $p = n/M^2$"
+
+
+C_LABEL = r"$c_M = p_{\rm crit}\,M/\ln M$"
+
+
+LR_LABEL = "learning rate (Adam, log scale)"
+
+
+def _panels(frame: pd.DataFrame) -> list[str]:
+    return list(dict.fromkeys(frame["panel"]))
+
+
+def fig5_phase_data(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per ``(panel, group, M, p)``: the seed-mean final test accuracy ``acc``, its min and max over seeds and
+    the number of seeds ``n_seeds``. ``runs``: one row per run with columns ``panel, group, M, p, seed,
+    final_test_acc`` (e.g. :func:`li2core.sweep.load` plus a ``panel`` column)."""
+    g = runs.groupby(["panel", "group", "M", "p"], sort=False)["final_test_acc"]
+    d = g.agg(acc="mean", acc_min="min", acc_max="max", n_seeds="size").reset_index()
+    d["_order"] = d["panel"].map({k: i for i, k in enumerate(_panels(runs))})
+    return d.sort_values(["_order", "M", "group", "p"]).drop(columns="_order").reset_index(drop=True)
+
+
+def fig5_phase(runs: pd.DataFrame, bnd: pd.DataFrame, c: float = CRITICAL_C, level: float = 0.5) -> plt.Figure:
+    """Fig. 5 re-derived: seed-mean final test accuracy over (group order M, training fraction p), one panel
+    per ``panel`` value (squares coloured by accuracy), the author's curve ``p = c ln M / M`` (dotted) and the
+    measured boundary ``p_crit`` (black crosses: where the seed mean crosses ``level``; ``bnd`` is
+    :func:`li2core.sweep.boundary` with a ``panel`` column)."""
+    theme()
+    d = fig5_phase_data(runs)
+    panels = _panels(runs)
+    ncol = 2 if len(panels) > 1 else 1
+    nrow = -(-len(panels) // ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(5.6 * ncol, 4.2 * nrow), squeeze=False, sharey=True)
+    cmap = plt.get_cmap("viridis")
+    sc = None
+    for ax, pan in zip(axes.flat, panels):
+        dp = d[d["panel"] == pan]
+        sc = ax.scatter(dp["M"], dp["p"], c=dp["acc"], cmap=cmap, vmin=0, vmax=1, marker="s", s=70,
+                        edgecolors="0.4", linewidths=0.3)
+        Ms = np.linspace(max(2.5, dp["M"].min() * 0.85), dp["M"].max() * 1.08, 200)
+        ax.plot(Ms, c * np.log(Ms) / Ms, ls=":", color="tab:red", lw=1.8, label=f"p = {c:g} ln M / M (author)")
+        bp = bnd[(bnd["panel"] == pan) & np.isfinite(bnd["p_crit"])]
+        ax.plot(bp["M"], bp["p_crit"], "x", color="black", ms=8, mew=2,
+                label=f"measured p_crit (seed mean crosses {level:g})")
+        for r in dp.drop_duplicates("group").itertuples():
+            ax.annotate(r.group, (r.M, dp[dp["group"] == r.group]["p"].max()), xytext=(0, 6),
+                        textcoords="offset points", ha="center", fontsize=7, rotation=60)
+        ax.set_title(pan, fontsize=10)
+        ax.set_xlabel("group order M = |H|")
+        ax.set_ylabel(P_LABEL)
+        ax.set_ylim(0, 1.08)
+        ax.legend(fontsize=7.5, loc="lower left")
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis("off")
+    fig.tight_layout(rect=(0, 0, 0.92, 1))
+    cax = fig.add_axes((0.93, 0.15, 0.015, 0.7))
+    fig.colorbar(sc, cax=cax, label="final test accuracy (seed mean)")
+    return fig
+
+
+def fig5_collapse_data(bnd: pd.DataFrame) -> pd.DataFrame:
+    """The boundary frame (``panel, group, M, p_crit, c, censored, ...``) restricted to uncensored rows."""
+    return bnd[bnd["censored"] == ""].reset_index(drop=True)
+
+
+def fig5_collapse(bnd: pd.DataFrame, c_fit: float, c_ci: tuple[float, float], c_paper: float = CRITICAL_C,
+                  slope: float | None = None, slope_se: float | None = None) -> plt.Figure:
+    """Is ``p_crit M / ln M`` flat in ``M``? One point per group (colour: panel), the fitted mean ``c`` with its
+    bootstrap interval (band) and the author's constant (dotted)."""
+    theme()
+    d = fig5_collapse_data(bnd)
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    pal = sns.color_palette("colorblind", len(_panels(bnd)))
+    for col, pan in zip(pal, _panels(bnd)):
+        dp = d[d["panel"] == pan]
+        ax.scatter(dp["M"], dp["c"], color=col, s=40, label=pan, zorder=3)
+    xl = (d["M"].min() * 0.9, d["M"].max() * 1.05) if len(d) else (1, 2)
+    if np.isfinite(c_fit):
+        ax.axhspan(c_ci[0], c_ci[1], color="0.6", alpha=0.25,
+                   label=f"fitted c = {c_fit:.2f} [{c_ci[0]:.2f}, {c_ci[1]:.2f}]")
+        ax.axhline(c_fit, color="0.3", lw=1)
+    ax.axhline(c_paper, color="tab:red", ls=":", lw=1.8, label=f"author's c = {c_paper:g}")
+    ax.set_xlim(*xl)
+    ax.set_xlabel("group order M = |H|")
+    ax.set_ylabel(C_LABEL)
+    t = "critical ratio per group"
+    if slope is not None and slope_se is not None:
+        t += f": slope vs ln M = {slope:+.2f} ± {slope_se:.2f}"
+    ax.set_title(t, fontsize=10)
+    ax.legend(fontsize=7.5, loc="best")
+    fig.tight_layout()
+    return fig
+
+
+def fig5_budget_data(fits: pd.DataFrame) -> pd.DataFrame:
+    """``fits``: one row per (panel, epoch budget) with ``panel, epoch, c, c_lo, c_hi, n, n_censored``; sorted by
+    panel (in order of first appearance) and epoch."""
+    d = fits.assign(_order=fits["panel"].map({k: i for i, k in enumerate(_panels(fits))}))
+    return d.sort_values(["_order", "epoch"]).drop(columns="_order").reset_index(drop=True)
+
+
+def fig5_budget(fits: pd.DataFrame, c_paper: float = CRITICAL_C) -> plt.Figure:
+    """The fitted ``c`` when the boundary is read off at an earlier epoch (same runs; test accuracy at that
+    epoch): the boundary of a fixed-epoch sweep moves with the epoch budget."""
+    theme()
+    d = fig5_budget_data(fits)
+    fig, ax = plt.subplots(figsize=(6.0, 3.8))
+    pal = sns.color_palette("colorblind", len(_panels(d)))
+    if not np.isfinite(d["c"]).any():
+        ax.text(0.5, 0.5, "no boundary on the p grid at any epoch", ha="center", transform=ax.transAxes)
+    for k, (col, pan) in enumerate(zip(pal, _panels(d))):
+        dp = d[(d["panel"] == pan) & np.isfinite(d["c"])]
+        if dp.empty:
+            continue
+        x = dp["epoch"] * (1 + 0.015 * (k - 1.5))
+        ax.errorbar(x, dp["c"], yerr=[dp["c"] - dp["c_lo"], dp["c_hi"] - dp["c"]], fmt="o-", color=col, ms=5,
+                    capsize=3, label=pan)
+    ax.axhline(c_paper, color="tab:red", ls=":", lw=1.8, label=f"author's c = {c_paper:g}")
+    if np.isfinite(d["c"]).any():
+        ax.set_xscale("log")
+    ax.set_xlabel("epoch at which the boundary is read off (log scale)")
+    ax.set_ylabel(r"fitted $c$ (mean of $c_M$, bootstrap 95% CI)")
+    ax.legend(fontsize=7.5)
+    fig.tight_layout()
+    return fig
+
+
+def thm4_survival_data(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per ``(M, p)``: the share of Fourier maxima that survive (``share``, over subsets and frequencies), its
+    min and max over subsets, ``x = p M / ln M``, mean purity and the number of starts. ``frame``:
+    :func:`li2core.theory.maxima_survival` for several ``M`` and ``p``."""
+    per_sub = frame.groupby(["M", "p", "subset"])["survived"].mean().rename("s").reset_index()
+    sub = per_sub.groupby(["M", "p"])["s"].agg(share_min="min", share_max="max").reset_index()
+    g = frame.groupby(["M", "p"]).agg(share=("survived", "mean"), purity=("purity", "mean"),
+                                       n_starts=("survived", "size"), n_train=("n_train", "first")).reset_index()
+    d = g.merge(sub, on=["M", "p"])
+    d["x"] = d["p"] * d["M"] / np.log(d["M"])
+    return d.sort_values(["M", "p"]).reset_index(drop=True)
+
+
+def thm4_survival(frame: pd.DataFrame, c: float = CRITICAL_C, purity_min: float = 0.9) -> plt.Figure:
+    """Theorem 4 directly: share of Fourier maxima that stay single-frequency (purity >= ``purity_min``) after
+    projected ascent on the subsampled energy, against ``p`` (left) and against ``p M / ln M`` (right: the
+    curves collapse if the survival boundary scales as ``ln M / M``)."""
+    theme()
+    d = thm4_survival_data(frame)
+    Ms = sorted(d["M"].unique())
+    pal = sns.color_palette("viridis", len(Ms))
+    fig, axes = plt.subplots(1, 2, figsize=(11.0, 4.0), sharey=True)
+    for col, M in zip(pal, Ms):
+        dm = d[d["M"] == M]
+        for ax, xc in zip(axes, ("p", "x")):
+            ax.plot(dm[xc], dm["share"], "o-", color=col, ms=4, label=f"M = {M}")
+            ax.fill_between(dm[xc], dm["share_min"], dm["share_max"], color=col, alpha=0.15, lw=0)
+    axes[0].set_xlabel(P_LABEL)
+    axes[1].set_xlabel(r"$p\,M/\ln M$")
+    axes[1].axvline(c, color="tab:red", ls=":", lw=1.8, label=f"author's c = {c:g}")
+    axes[1].set_xscale("log")
+    axes[0].set_ylabel(f"share of maxima surviving (purity ≥ {purity_min:g})")
+    axes[1].legend(fontsize=7.5, loc="lower right")
+    axes[0].set_title(r"ascent of the subsampled $\hat{\mathcal{E}}$ from the Fourier maxima", fontsize=10)
+    axes[1].set_title("same data against the scaling variable", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def fig6_lr_data(runs: pd.DataFrame, threshold: float = 0.95) -> pd.DataFrame:
+    """Per ``(epoch, lr)``: the share of seeds with test accuracy >= ``threshold`` (``p_gen``), the mean and
+    min/max test accuracy and the number of seeds. ``runs``: tidy rows ``epoch, lr, seed, test_acc``."""
+    f = runs.assign(gen=runs["test_acc"] >= threshold)
+    d = f.groupby(["epoch", "lr"]).agg(p_gen=("gen", "mean"), acc=("test_acc", "mean"), acc_min=("test_acc", "min"),
+                                       acc_max=("test_acc", "max"), n_seeds=("gen", "size")).reset_index()
+    return d
+
+
+def fig6_lr(runs: pd.DataFrame, threshold: float = 0.95, title: str = "") -> plt.Figure:
+    """Figs. 6 re-derived: the chance of a generalizing solution (test accuracy >= ``threshold``) against the
+    learning rate, read off at each epoch in ``runs`` (left), and each run's test accuracy (right, last epoch)."""
+    theme()
+    d = fig6_lr_data(runs, threshold)
+    epochs = sorted(d["epoch"].unique())
+    pal = sns.color_palette("crest", len(epochs))
+    fig, axes = plt.subplots(1, 2, figsize=(11.0, 3.9))
+    for col, e in zip(pal, epochs):
+        de = d[d["epoch"] == e]
+        axes[0].plot(de["lr"], de["p_gen"], "o-", color=col, label=f"epoch {e}")
+    axes[0].set_xscale("log")
+    axes[0].set_ylim(-0.05, 1.05)
+    axes[0].set_xlabel(LR_LABEL)
+    axes[0].set_ylabel(f"share of seeds with test acc ≥ {threshold:g}")
+    axes[0].legend(fontsize=8)
+    last = runs[runs["epoch"] == epochs[-1]]
+    rng = np.random.default_rng(0)
+    jit = np.exp(rng.uniform(-0.08, 0.08, len(last)))
+    axes[1].scatter(last["lr"] * jit, last["test_acc"], s=22, color="0.25")
+    de = d[d["epoch"] == epochs[-1]]
+    axes[1].plot(de["lr"], de["acc"], "-", color="tab:blue", label="seed mean")
+    axes[1].axhline(threshold, color="0.5", ls="--", lw=1)
+    axes[1].set_xscale("log")
+    axes[1].set_xlabel(LR_LABEL)
+    axes[1].set_ylabel(f"test accuracy at epoch {epochs[-1]}")
+    axes[1].legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def fig7_energy_data(nodes: pd.DataFrame) -> pd.DataFrame:
+    """Per ``(lr, outcome)``: active nodes' energy ``E`` (mean, median, quartiles), mean purity, number of runs
+    and of active nodes. ``nodes``: :func:`li2core.theory.node_energies` rows with ``lr, seed, outcome``."""
+    a = nodes[nodes["active"]]
+    g = a.groupby(["lr", "outcome"])
+    d = g.agg(E_mean=("E", "mean"), E_median=("E", "median"), E_q25=("E", lambda s: s.quantile(0.25)),
+              E_q75=("E", lambda s: s.quantile(0.75)), purity=("purity", "mean"), n_nodes=("E", "size"),
+              n_runs=("seed", "nunique")).reset_index()
+    return d
+
+
+def fig7_energy(nodes: pd.DataFrame, refs: dict[str, float]) -> plt.Figure:
+    """Figs. 7 re-derived: the energy ``E`` (Eq. 7, each active node normalised to ``||w_j|| = 1``, on the run's
+    training rows) of the learned nodes per learning rate (boxes; colour: whether the run generalized), with the
+    energies of the Fourier maxima and of Theorem 5's memorization nodes on the same rows as references;
+    right: the nodes' Fourier purity."""
+    theme()
+    a = nodes[nodes["active"]].copy()
+    a["lr_label"] = a["lr"].map(lambda v: f"{v:g}")
+    order = [f"{v:g}" for v in sorted(a["lr"].unique())]
+    hue_order = [h for h in ("generalized", "not generalized") if h in set(a["outcome"])]
+    pal = dict(zip(("generalized", "not generalized"), sns.color_palette("colorblind", 2)))
+    fig, axes = plt.subplots(1, 2, figsize=(11.5, 4.0))
+    sns.boxplot(data=a, x="lr_label", y="E", hue="outcome", order=order, hue_order=hue_order, palette=pal,
+                ax=axes[0], fliersize=1.5, linewidth=0.8)
+    axes[0].axhline(refs["fourier"], color="tab:green", ls="--", lw=1.3, label="Fourier maxima (mean over j)")
+    axes[0].axhline(refs["memorization"], color="tab:red", ls=":", lw=1.6, label="memorization nodes (Thm 5)")
+    axes[0].set_xlabel("learning rate (Adam)")
+    axes[0].set_ylabel(r"$\mathcal{E}(w_j/\|w_j\|)$ on the training rows")
+    axes[0].legend(fontsize=7.5, loc="upper left")
+    sns.boxplot(data=a, x="lr_label", y="purity", hue="outcome", order=order, hue_order=hue_order, palette=pal,
+                ax=axes[1], fliersize=1.5, linewidth=0.8)
+    axes[1].set_xlabel("learning rate (Adam)")
+    axes[1].set_ylabel("Fourier purity of the node (largest component share)")
+    axes[1].set_ylim(0, 1.02)
+    axes[1].legend(fontsize=7.5, loc="lower left")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,234 @@
+"""Chapter ``thm1_energy`` (paper-li2 Thm 1, Eqs. 6-7): the gradient checks of the energy and the alignment of
+W's column updates with ``grad E`` during Stage II (:func:`stage2_alignment`); figures :func:`thm1_gradcheck`,
+:func:`thm1_alignment`.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+import torch
+
+from .. import theory as th
+from ..figures import EPOCH_LABEL, theme
+from ..fourier import dominant_component
+from ..threads import one_torch_thread
+
+#: Per-node measures of :func:`stage2_alignment` (``t`` an epoch, ``j`` a hidden node; "tangent" means both
+#: vectors projected on ``w_j(t)^perp``, the tangent space of the sphere that Stage II's norm constraint uses).
+ALIGNMENT_MEASURES = {
+    "lossgrad_vs_gradE": "cos(-dL/dw_j, grad E(w_j))",
+    "lossgrad_vs_gradE_tangent": "cos(-dL/dw_j, grad E(w_j)), tangent parts",
+    "update_vs_gradE": "cos(w_j(t+1) - w_j(t), grad E(w_j))",
+    "update_vs_gradE_tangent": "cos(w_j(t+1) - w_j(t), grad E(w_j)), tangent parts",
+    "update_vs_lossgrad": "cos(w_j(t+1) - w_j(t), -dL/dw_j)",
+    "update_vs_lossgrad_tangent": "cos(w_j(t+1) - w_j(t), -dL/dw_j), tangent parts",
+    "gradE_tangent_share": "||(I - u u^T) grad E(w_j)|| / ||grad E(w_j)||, u = w_j/||w_j|| (0 at a critical point of E on the sphere)",
+    "purity": "share of ||w_j||^2 in its dominant real isotypic component (one frequency pair on Z_M)",
+}
+
+
+def stage2_alignment(
+    results: Any,
+    run: int,
+    epochs: Sequence[int],
+    rows: th.Rows = None,
+) -> "Any":
+    """Per hidden node, how well the training dynamics follow Eq. 6 (gradient ascent on ``E``).
+
+    ``results``: a :class:`li2core.Results` with weight snapshots at every ``t`` and ``t + 1`` of
+    ``epochs`` (``train(..., snapshots=...)``); ``run``: the run index; ``rows``: the run's training
+    rows (``li2core.tasks.split(make_task(group), p, seed).train``), on which both ``E`` and the loss
+    are evaluated, in the run's dtype. The group, activation and loss are the run's config; ``-dL/dW`` is the loss's
+    gradient without weight decay (:func:`th.loss_grad`), while the update ``W(t+1) - W(t)`` is the
+    optimizer's (with its weight decay). For every ``t`` and column ``j`` it computes the
+    :data:`ALIGNMENT_MEASURES` and, per ``t``, the independence proxy
+    ``median_{j != j'} |cos(g_j, g_j')|`` over the columns ``g_j`` of the loss's ``G_F = -dL/dF``
+    (:func:`th.median_abs_offdiag_cos`).
+
+    Returns a tidy ``pandas`` frame with columns ``epoch, node, measure, value`` (``node = -1`` and
+    ``measure = "independence"`` for the proxy).
+    """
+    with one_torch_thread():
+        return _stage2_alignment(results, run, epochs, rows)
+
+
+def _stage2_alignment(results: Any, run: int, epochs: Sequence[int], rows: th.Rows) -> "Any":
+
+
+    cfg = results.configs[run]
+    parts = []
+    for t in epochs:
+        W0, V0 = results.weights_at(run, int(t))  # computed in the snapshots' dtype (the run's)
+        W1, _ = results.weights_at(run, int(t) + 1)
+        dW = W1 - W0
+        gE = th.energy_grad(W0.T, cfg.group, cfg.activation, rows).T  # (2M, K)
+        lg = th.loss_grad(W0, V0, cfg.group, rows, cfg.activation, cfg.loss)
+        tg, tl, td = (th.tangent_columns(A, W0) for A in (gE, lg.W, dW))
+        vals = {
+            "lossgrad_vs_gradE": th.column_cosines(lg.W, gE),
+            "lossgrad_vs_gradE_tangent": th.column_cosines(tl, tg),
+            "update_vs_gradE": th.column_cosines(dW, gE),
+            "update_vs_gradE_tangent": th.column_cosines(td, tg),
+            "update_vs_lossgrad": th.column_cosines(dW, lg.W),
+            "update_vs_lossgrad_tangent": th.column_cosines(td, tl),
+            "gradE_tangent_share": tg.norm(dim=0) / gE.norm(dim=0).clamp_min(torch.finfo(gE.dtype).tiny),
+            "purity": torch.as_tensor(dominant_component(W0.T.numpy(), cfg.group)[1]),
+        }
+        K = W0.shape[1]
+        for name, c in vals.items():
+            parts.append(pd.DataFrame({"epoch": int(t), "node": range(K), "measure": name, "value": c.numpy()}))
+        parts.append(pd.DataFrame({"epoch": [int(t)], "node": [-1], "measure": ["independence"],
+                                   "value": [th.median_abs_offdiag_cos(lg.F)]}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def thm1_gradcheck_data(frame: pd.DataFrame) -> pd.DataFrame:
+    """The entries behind :func:`thm1_gradcheck`: ``frame`` (columns ``activation, node, coord,
+    analytic, fd, eq6``) sorted, with the per-activation relative errors
+    ``max|fd - analytic| / max|analytic|`` and ``max|eq6 - analytic| / max|analytic|`` (over each node's
+    coordinates, then the max over nodes) as columns ``rel_err_fd, rel_err_eq6``."""
+    d = frame.sort_values(["activation", "node", "coord"]).reset_index(drop=True)
+
+    def per_node(col: str) -> pd.Series:
+        err = (d[col] - d["analytic"]).abs().groupby([d["activation"], d["node"]]).max()
+        ref = d["analytic"].abs().groupby([d["activation"], d["node"]]).max()
+        return (err / ref).groupby(level=0).max()
+
+    for col in ("fd", "eq6"):
+        d[f"rel_err_{col}"] = d["activation"].map(per_node(col))
+    return d
+
+
+def thm1_gradcheck(frame: pd.DataFrame) -> plt.Figure:
+    """Theorem 1, numerically. Left: central finite differences of ``E`` and Eq. 6's right-hand side built
+    with the explicit one-hot ``X`` against the analytic ``grad E`` (every coordinate of every node). Right:
+    their differences from ``grad E`` relative to the node's ``max |grad E|`` (log scale), per activation."""
+    theme()
+    d = thm1_gradcheck_data(frame)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.3))
+    colors = sns.color_palette("colorblind")
+    comps = [("fd", "finite differences of E"), ("eq6", r"Eq. 6: $X^\top D\,\tilde Y\tilde Y^\top\sigma(Xw)$")]
+    ref = d.groupby(["activation", "node"])["analytic"].transform(lambda x: x.abs().max())
+    markers = ["o", "^", "s", "D"]
+    for c, (col, lab) in enumerate(comps):
+        axes[0].scatter(d["analytic"], d[col], s=10, alpha=0.6, color=colors[c], label=lab)
+        for k, (act, da) in enumerate(d.groupby("activation", sort=True)):
+            rel = ((da[col] - da["analytic"]).abs() / ref[da.index]).clip(lower=1e-18)
+            axes[1].scatter(da["analytic"], rel, s=10, alpha=0.6, color=colors[c], marker=markers[k % 4],
+                            label=f"{lab.split(':')[0]}, σ = {act} (max {da[f'rel_err_{col}'].iloc[0]:.1e})")
+    lo, hi = float(d["analytic"].min()), float(d["analytic"].max())
+    axes[0].plot([lo, hi], [lo, hi], color="0.3", lw=0.8, ls="--", label="y = x")
+    axes[0].set_xlabel(r"analytic $\nabla\mathcal{E}(w)$ entry (library, no $X$ built)")
+    axes[0].set_ylabel("same entry, other computation")
+    axes[0].legend(fontsize=8, loc="upper left")
+    axes[0].set_title("agreement", fontsize=10)
+    axes[1].set_yscale("log")
+    axes[1].set_xlabel(r"analytic $\nabla\mathcal{E}(w)$ entry")
+    axes[1].set_ylabel(r"|difference| / max$_i |\nabla\mathcal{E}_i|$ (floored at 1e-18)")
+    axes[1].legend(fontsize=7.5, loc="center right")
+    axes[1].set_title("relative differences (per node)", fontsize=10)
+    fig.suptitle(r"Theorem 1: Eq. 6's drift is $\nabla\mathcal{E}$ (random unit nodes, training pairs)", y=1.01)
+    fig.tight_layout()
+    return fig
+
+
+_THM1_PANELS: list[tuple[str, list[tuple[str, str]], str]] = [
+    ("accuracy", [("train_acc", "train"), ("test_acc", "test")], "accuracy"),
+    (r"loss gradient vs $\nabla\mathcal{E}$",
+     [("lossgrad_vs_gradE", r"cos$(-\partial L/\partial w_j, \nabla\mathcal{E}(w_j))$"),
+      ("lossgrad_vs_gradE_tangent", "same, tangent parts")], "cosine"),
+    (r"optimizer update vs $\nabla\mathcal{E}$",
+     [("update_vs_gradE", r"cos$(\Delta w_j, \nabla\mathcal{E}(w_j))$"),
+      ("update_vs_gradE_tangent", "same, tangent parts"),
+      ("update_vs_lossgrad_tangent", r"cos$(\Delta w_j, -\partial L/\partial w_j)$, tangent")], "cosine"),
+    ("nodes and their signals",
+     [("gradE_tangent_share", r"$\|\nabla_{\perp}\mathcal{E}\| / \|\nabla\mathcal{E}\|$"),
+      ("purity", "Fourier purity of $w_j$"),
+      ("independence", r"median $|\cos(g_j, g_{j'})|$")], "value"),
+]
+
+
+def thm1_alignment_data(align: pd.DataFrame, curves: pd.DataFrame, windows: pd.DataFrame) -> pd.DataFrame:
+    """The numbers behind :func:`thm1_alignment`, long form: ``optimizer, panel, series, epoch, center,
+    low, high, band``.
+
+    * per-node measures (``align``: columns ``optimizer, run, epoch, node, measure, value`` from
+      :func:`li2core.theory.stage2_alignment`): median and quartiles over nodes and runs;
+    * ``independence`` (one value per run and epoch) and accuracies (``curves``: ``optimizer, run,
+      epoch, train_acc, test_acc``): mean, min and max over runs;
+    * the Stage-II window (``windows``: ``optimizer, run, start, end``): ``series`` ``start``/``end``,
+      ``center`` the mean over runs, ``low``/``high`` the min/max.
+    """
+    out = []
+    nodes = align[align["measure"] != "independence"]
+    g = nodes.groupby(["optimizer", "measure", "epoch"])["value"]
+    q = pd.DataFrame({"center": g.median(), "low": g.quantile(0.25), "high": g.quantile(0.75)}).reset_index()
+    q["band"] = "quartiles over nodes and runs"
+    out.append(q.rename(columns={"measure": "series"}))
+    ind = align[align["measure"] == "independence"].groupby(["optimizer", "epoch"])["value"]
+    qi = pd.DataFrame({"center": ind.mean(), "low": ind.min(), "high": ind.max()}).reset_index()
+    qi["series"], qi["band"] = "independence", "min..max over runs"
+    out.append(qi)
+    for m in ("train_acc", "test_acc"):
+        ga = curves.groupby(["optimizer", "epoch"])[m]
+        qa = pd.DataFrame({"center": ga.mean(), "low": ga.min(), "high": ga.max()}).reset_index()
+        qa["series"], qa["band"] = m, "min..max over runs"
+        out.append(qa)
+    for m in ("start", "end"):
+        gw = windows.groupby("optimizer")[m]
+        qw = pd.DataFrame({"center": gw.mean(), "low": gw.min(), "high": gw.max()}).reset_index()
+        qw["series"], qw["band"], qw["epoch"] = m, "min..max over runs", np.nan
+        out.append(qw)
+    d = pd.concat(out, ignore_index=True)
+    panel_of = {s: title for title, series, _ in _THM1_PANELS for s, _ in series}
+    panel_of.update(start="stage II window", end="stage II window")
+    d["panel"] = d["series"].map(panel_of)
+    d = d[d["panel"].notna()]  # only what the figure draws
+    return d[["optimizer", "panel", "series", "epoch", "center", "low", "high", "band"]].reset_index(drop=True)
+
+
+def thm1_alignment(align: pd.DataFrame, curves: pd.DataFrame, windows: pd.DataFrame,
+                   titles: dict[str, str] | None = None) -> plt.Figure:
+    """Stage II in a training run: do the columns of ``W`` move along ``grad E`` (Eq. 6)?
+
+    One column of panels per optimizer (``titles`` maps an optimizer to its column title). th.Rows:
+    accuracy; the loss gradient's column ``j`` against ``grad E(w_j)``; the optimizer's actual update
+    against ``grad E(w_j)`` and against the loss gradient; the tangent share of ``grad E``, the Fourier
+    purity of the nodes and the independence proxy. Lines: medians over nodes and runs (means over
+    runs for accuracy and the proxy); bands: quartiles (min..max over runs). Shaded: Stage II
+    (train accuracy >= 0.99 until test accuracy >= 0.95, mean over runs).
+    """
+    theme()
+    d = thm1_alignment_data(align, curves, windows)
+    opts = list(dict.fromkeys(curves["optimizer"]))
+    fig, axes = plt.subplots(len(_THM1_PANELS), len(opts), figsize=(5.6 * len(opts), 2.9 * len(_THM1_PANELS)),
+                             squeeze=False, sharex="col")
+    colors = sns.color_palette("colorblind")
+    for j, opt in enumerate(opts):
+        do = d[d["optimizer"] == opt]
+        win = do[do["panel"] == "stage II window"].set_index("series")["center"]
+        for i, (title, series, ylabel) in enumerate(_THM1_PANELS):
+            ax = axes[i, j]
+            if {"start", "end"} <= set(win.index) and np.isfinite(win["start"]):
+                end = win["end"] if np.isfinite(win["end"]) else do["epoch"].max()
+                ax.axvspan(win["start"], end, color="0.85", alpha=0.6, lw=0, label="Stage II" if i == 0 else None)
+            for c, (s, lab) in enumerate(series):
+                ds = do[do["series"] == s].sort_values("epoch")
+                ax.plot(ds["epoch"], ds["center"], color=colors[c], lw=1.6, label=lab)
+                ax.fill_between(ds["epoch"], ds["low"], ds["high"], color=colors[c], alpha=0.2, lw=0)
+            if ylabel == "cosine":
+                ax.axhline(0, color="0.4", lw=0.7)
+                ax.set_ylim(-1.02, 1.02)
+            else:
+                ax.set_ylim(-0.02, 1.02)
+            ax.set_ylabel(ylabel)
+            ax.set_title(f"{titles.get(opt, opt) if titles else opt}: {title}" if i == 0 else title, fontsize=10)
+            ax.legend(fontsize=7.5, loc="best")
+            if i == len(_THM1_PANELS) - 1:
+                ax.set_xlabel(EPOCH_LABEL)
+    fig.tight_layout()
+    return fig
