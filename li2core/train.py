@@ -1,4 +1,4 @@
-"""Batched full-batch training of the two-layer net on group tasks (DESIGN "Data flow").
+"""Batched full-batch training of the model families on group tasks: the one trainer (DESIGN "Data flow").
 
 :func:`train` takes a list of :class:`TrainConfig`. Configs that share a task, width,
 activation, loss, optimizer, number of epochs, evaluation interval and dtype form one
@@ -6,6 +6,11 @@ batch: ``R`` runs trained as one tensor program (seeds, learning rates, weight d
 training fractions and top-layer init multipliers may differ inside a batch; runs with
 different ``n_train`` are padded and masked). Each run gives the same numbers as when
 trained alone, up to float rounding.
+
+The trainer is generic: splits and masks, the metric buffer, accuracy and loss, the evaluation
+schedule, snapshots, progress and batch planning. The weights, their initialisation, the step and
+the outputs on all pairs belong to the config's model family (:func:`li2core.models.family_for`;
+every config today is the two-layer net, :class:`li2core.models.two_layer.TwoLayer`).
 
 One optimizer step is one "epoch" (full batch), as in the author's code (paper-li2 §4.4).
 Metrics are evaluated *before* the step at epochs ``0, k, 2k, ...`` and after the last
@@ -16,8 +21,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -25,13 +30,11 @@ import torch
 
 from . import groups
 from .losses import LOSSES, loss_and_grad, row_losses
-from .measures import cos_dist, fft_ratios, ftf_offdiag_ratio
-from .models import ACTIVATIONS, activation, init_weights, preact, preact_grid
-from .optim import OPTIMIZERS, BatchedOptimizer
+from .models import ACTIVATIONS, BatchData, BatchedModel, family_for
+from .optim import OPTIMIZERS
 from .tasks import Task, critical_train_frac, make_task, n_train_for, split
-from .theory import G_F
 
-__all__ = ["TrainConfig", "Results", "train", "METRICS", "METRIC_SETS", "resolve_device"]
+__all__ = ["METRICS", "METRIC_SETS", "Results", "TrainConfig", "resolve_device", "train"]
 
 #: Metric columns of :meth:`Results.frame`, in order.
 METRICS = (
@@ -46,6 +49,7 @@ METRICS = (
     "dW_cos_dist",
     "dV_cos_dist",
 )
+_METRIC_ROW = {m: k for k, m in enumerate(METRICS)}
 METRIC_DOC = {
     "train_acc": "accuracy on the run's training pairs",
     "test_acc": "accuracy on the held-out pairs (NaN when train_frac = 1)",
@@ -113,6 +117,7 @@ class TrainConfig:
     dtype: str = "float32"
 
     def __post_init__(self) -> None:
+        family_for(self)  # an unknown model family fails first (every config today is the two-layer net)
         if not isinstance(self.group, str) or not groups.is_valid_name(self.group):
             raise ValueError(f"group: unknown group {self.group!r}; accepted: {groups.NAME_HELP}")
         if self.critical_delta is None:
@@ -171,24 +176,27 @@ class TrainConfig:
         """Configs with equal keys train together in one batch."""
         return tuple(getattr(self, f) for f in _BATCH_FIELDS)
 
-    def replace(self, **changes: object) -> "TrainConfig":
+    def replace(self, **changes: object) -> TrainConfig:
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
 
 
 @dataclass
 class Results:
-    """What :func:`train` returns: per-run metric histories and (optionally) final weights."""
+    """What :func:`train` returns: per-run metric histories and (optionally) final weights.
+
+    A run's weights are its family's tensors (two-layer net: ``(W (2M, K), V (K, M))``).
+    """
 
     configs: list[TrainConfig]
     eval_epochs: list[np.ndarray]
     metrics: list[dict[str, np.ndarray]]
     n_train: list[int]
-    weights: list[tuple[torch.Tensor, torch.Tensor] | None]
+    weights: list[tuple[torch.Tensor, ...] | None]
     device: str
     wall_time: float
     batches: list[list[int]] = field(default_factory=list)
-    snapshots: list[dict[int, tuple[torch.Tensor, torch.Tensor]]] = field(default_factory=list)
+    snapshots: list[dict[int, tuple[torch.Tensor, ...]]] = field(default_factory=list)
     metric_names: tuple[str, ...] = METRICS
 
     def __len__(self) -> int:
@@ -200,7 +208,7 @@ class Results:
         bad = loss is not None and not np.all(np.isfinite(loss))
         w = self.weights[i]
         if w is not None:
-            bad = bad or not (torch.isfinite(w[0]).all() and torch.isfinite(w[1]).all())
+            bad = bad or not all(torch.isfinite(t).all() for t in w)
         return bool(bad)
 
     def frame(self) -> pd.DataFrame:
@@ -223,14 +231,14 @@ class Results:
             return pd.DataFrame(columns=["run", "epoch", *self.metric_names])
         return pd.concat(parts, ignore_index=True)
 
-    def final_weights(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(W (2M, K), V (K, M))`` of run ``i`` after the last epoch, on the CPU."""
+    def final_weights(self, i: int) -> tuple[torch.Tensor, ...]:
+        """``(W (2M, K), V (K, M))`` of run ``i`` after the last epoch, on the CPU (its family's weights)."""
         w = self.weights[i]
         if w is None:
             raise ValueError("final_weights: weights were not kept (train(..., keep_weights=False))")
         return w
 
-    def weights_at(self, i: int, epoch: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def weights_at(self, i: int, epoch: int) -> tuple[torch.Tensor, ...]:
         """``(W, V)`` of run ``i`` after ``epoch`` optimizer steps (requested via ``train(..., snapshots=...)``)."""
         snaps = self.snapshots[i] if i < len(self.snapshots) else {}
         if epoch not in snaps:
@@ -261,14 +269,6 @@ def _memory_budget(dev: torch.device) -> int:
     return 3 * 2**30
 
 
-def _per_run_bytes(cfg: TrainConfig, itemsize: int) -> tuple[int, int]:
-    """Rough peak bytes per run for a training step and for an evaluation."""
-    M, K, n = cfg.M, cfg.width, cfg.n_train
-    step = itemsize * (5 * n * K + 6 * (2 * M * K + K * M) + 3 * n * M)
-    ev = itemsize * (3 * M * M * K + 2 * n * K + 2 * n * n + K * K + 3 * M * M * M)
-    return step, ev
-
-
 def _plan_batches(configs: Sequence[TrainConfig], dev: torch.device, max_batch: int | None) -> list[list[int]]:
     groups_: dict[tuple, list[int]] = {}
     for i, c in enumerate(configs):
@@ -277,7 +277,8 @@ def _plan_batches(configs: Sequence[TrainConfig], dev: torch.device, max_batch: 
     out: list[list[int]] = []
     for idx in groups_.values():
         c0 = configs[idx[0]]
-        step, _ = _per_run_bytes(configs[max(idx, key=lambda j: configs[j].n_train)], _DTYPES[c0.dtype].itemsize)
+        biggest = configs[max(idx, key=lambda j: configs[j].n_train)]
+        step, _ = family_for(c0).per_run_bytes(biggest, _DTYPES[c0.dtype].itemsize)
         cap = max(1, budget // max(step, 1))
         if max_batch is not None:
             cap = min(cap, max_batch)
@@ -286,7 +287,11 @@ def _plan_batches(configs: Sequence[TrainConfig], dev: torch.device, max_batch: 
 
 
 class _Batch:
-    """R runs of one batch key, as one tensor program."""
+    """R runs of one batch key as one tensor program: splits, masks, metric buffer and evaluation schedule.
+
+    ``model`` is the config family's batched model (:class:`li2core.models.BatchedModel`): it holds the
+    weights, takes the steps and gives the outputs; accuracy and loss are computed here from them.
+    """
 
     def __init__(
         self, cfgs: list[TrainConfig], task: Task, dev: torch.device, metrics: tuple[str, ...] = METRICS
@@ -294,10 +299,8 @@ class _Batch:
         self.cfgs, self.task, self.dev = cfgs, task, dev
         self.want = frozenset(metrics)
         c0 = cfgs[0]
-        self.R, self.M, self.K = len(cfgs), task.M, c0.width
+        self.R = len(cfgs)
         self.dtype = _DTYPES[c0.dtype]
-        self.sigma, self.dsigma = activation(c0.activation)
-        self.is_sqr = c0.activation == "sqr"
         self.loss = c0.loss
         splits = [split(task, c.p, c.seed) for c in cfgs]
         self.n_train = [s.n_train for s in splits]
@@ -310,9 +313,7 @@ class _Batch:
             tr_idx[r, : s.n_train] = s.train
             tr_mask[r, : s.n_train] = 1.0
             all_train[r, s.train] = True
-        self.tr_idx = tr_idx.to(dev)
-        self.tr_a, self.tr_b, self.tr_y = (t.to(dev)[tr_idx].to(dev) for t in (task.a, task.b, task.y))
-        self.tr_mask = tr_mask.to(dev)
+        tr_a, tr_b, tr_y = (t.to(dev)[tr_idx].to(dev) for t in (task.a, task.b, task.y))
         self.all_train = all_train.to(dev).to(self.dtype)
         self.all_test = (~all_train).to(dev).to(self.dtype)
         # Runs with train_frac = 1 have no test pairs: their test metrics are NaN, but their
@@ -325,107 +326,64 @@ class _Batch:
         self.y_all = task.y.to(dev)
         self.n_tr_all = self.all_train.sum(1)
         self.n_te_all = self.all_test.sum(1)
-        Ws, Vs = zip(*(init_weights(self.M, self.K, c.seed, c.top_layer_init_multiplier, self.dtype) for c in cfgs))
-        self.W = torch.stack(Ws).to(dev)
-        self.V = torch.stack(Vs).to(dev)
-        lr = torch.tensor([c.lr for c in cfgs], dtype=torch.float64)
-        wd = torch.tensor([c.weight_decay for c in cfgs], dtype=torch.float64)
-        self.opt = BatchedOptimizer(c0.optimizer, [self.W, self.V], lr, wd)
-        off = (torch.arange(R, device=dev) * 2 * self.M)[:, None]
-        self.ia = (self.tr_a + off).reshape(-1)
-        self.ib = (self.tr_b + self.M + off).reshape(-1)
-        self.Y_tr = torch.nn.functional.one_hot(self.tr_y, self.M).to(self.dtype)
-        _, ev = _per_run_bytes(c0, self.dtype.itemsize)
+        self.data = BatchData(task=task, device=dev, dtype=self.dtype, n_train=self.n_train, tr_idx=tr_idx.to(dev),
+                              tr_a=tr_a, tr_b=tr_b, tr_y=tr_y, tr_mask=tr_mask.to(dev))
+        family = family_for(c0)
+        self.model: BatchedModel = family(cfgs, self.data, self.want)
+        _, ev = family.per_run_bytes(c0, self.dtype.itemsize)
         self.eval_chunk = max(1, _memory_budget(dev) // max(ev, 1))
 
-    @torch.no_grad()
-    def step(self) -> None:
-        """One full-batch optimizer step with hand-written backward (checked against autograd in tests)."""
-        W, V = self.W, self.V
-        h = preact(W, self.tr_a, self.tr_b)
-        F = self.sigma(h)
-        O = torch.bmm(F, V)
-        _, dO = loss_and_grad(self.loss, O, self.tr_y, self.tr_mask)
-        dV = torch.bmm(F.transpose(1, 2), dO)
-        del F
-        if self.is_sqr:  # sigma'(h) = 2h: scale the small dO instead of forming 2h (bitwise the same)
-            dh = torch.bmm(dO.mul_(2.0), V.transpose(1, 2)).mul_(h)
+    def _score(self, out: torch.Tensor, s: slice, O: torch.Tensor) -> None:
+        """Accuracy and loss of runs ``s`` from their outputs ``O (r, M^2, M)`` on all pairs, into ``out[:4, s]``."""
+        mtr, mte = self.all_train[s], self.all_test[s]
+        hit = (O.argmax(dim=-1) == self.y_all).to(self.dtype)
+        out[0, s] = (hit * mtr).sum(1) / self.n_tr_all[s]
+        out[1, s] = (hit * mte).sum(1) / self.n_te_all[s]  # NaN for a run without test pairs
+        rl = row_losses(self.loss, O, self.y_all)
+        if rl is not None:
+            out[2, s] = (rl * mtr).sum(1) / self.n_tr_all[s]
+            out[3, s] = (rl * mte).sum(1) / self.n_te_all[s]
         else:
-            dh = torch.bmm(dO, V.transpose(1, 2)).mul_(self.dsigma(h))
-        del h
-        dW = torch.zeros(self.R * 2 * self.M, self.K, dtype=W.dtype, device=W.device)
-        dh = dh.view(-1, self.K)
-        dW.index_add_(0, self.ia, dh).index_add_(0, self.ib, dh)
-        self.opt.step([dW.view_as(W), dV])
+            out[2, s] = loss_and_grad(self.loss, O, self.y_all, mtr, need_grad=False)[0]
+            if self.has_test:
+                test_loss = loss_and_grad(self.loss, O, self.y_all, mte, need_grad=False)[0]
+                out[3, s] = torch.where(self.test_rows[s], test_loss, torch.nan)
 
     @torch.no_grad()
-    def evaluate(self, W_prev: torch.Tensor | None, V_prev: torch.Tensor | None) -> torch.Tensor:
+    def evaluate(self, prev: tuple[torch.Tensor, ...] | None) -> torch.Tensor:
         """The requested metrics at the current weights, ``(len(METRICS), R)`` on the device (NaN if not requested)."""
         out = torch.full((len(METRICS), self.R), float("nan"), dtype=self.dtype, device=self.dev)
-        want = self.want
         for s0 in range(0, self.R, self.eval_chunk):
             s = slice(s0, min(self.R, s0 + self.eval_chunk))
-            W, V = self.W[s], self.V[s]
-            Fa = self.sigma(preact_grid(W))
-            Oa = torch.bmm(Fa, V)
-            mtr, mte = self.all_train[s], self.all_test[s]
-            hit = (Oa.argmax(dim=-1) == self.y_all).to(self.dtype)
-            out[0, s] = (hit * mtr).sum(1) / self.n_tr_all[s]
-            out[1, s] = (hit * mte).sum(1) / self.n_te_all[s]  # NaN for a run without test pairs
-            rl = row_losses(self.loss, Oa, self.y_all)
-            if rl is not None:
-                out[2, s] = (rl * mtr).sum(1) / self.n_tr_all[s]
-                out[3, s] = (rl * mte).sum(1) / self.n_te_all[s]
-            else:
-                out[2, s] = loss_and_grad(self.loss, Oa, self.y_all, mtr, need_grad=False)[0]
-                if self.has_test:
-                    test_loss = loss_and_grad(self.loss, Oa, self.y_all, mte, need_grad=False)[0]
-                    out[3, s] = torch.where(self.test_rows[s], test_loss, torch.nan)
-            del Oa, hit, rl
-            if want & {"G_F_norm", "ftf_offdiag_ratio", "fft_offdiag_ratio", "fft_dist_ideal"}:
-                r, N = Fa.shape[0], Fa.shape[1]
-                rows = (self.tr_idx[s] + (torch.arange(r, device=self.dev) * N)[:, None]).reshape(-1)
-                F = Fa.reshape(r * N, self.K).index_select(0, rows).view(r, -1, self.K)
-                del Fa
-                mask = self.tr_mask[s]
-                if "G_F_norm" in want:
-                    out[4, s] = G_F(F, V, self.Y_tr[s], mask).flatten(1).norm(dim=1)
-                if "ftf_offdiag_ratio" in want:
-                    out[5, s] = ftf_offdiag_ratio(F, mask)
-                if want & {"fft_offdiag_ratio", "fft_dist_ideal"}:
-                    out[6, s], out[7, s] = fft_ratios(F, mask)
-            else:
-                del Fa
-            if W_prev is not None and V_prev is not None:
-                out[8, s] = cos_dist(W_prev[s], W)
-                out[9, s] = cos_dist(V_prev[s], V)
+            extra = self.model.evaluate(s, prev, lambda O, s=s: self._score(out, s, O))
+            for name, v in extra.items():
+                out[_METRIC_ROW[name], s] = v
         return out
 
     def run(
         self, pbar: object | None, snapshots: Iterable[int] = ()
-    ) -> tuple[np.ndarray, np.ndarray, list[dict[int, tuple[torch.Tensor, torch.Tensor]]]]:
+    ) -> tuple[np.ndarray, np.ndarray, list[dict[int, tuple[torch.Tensor, ...]]]]:
         c0 = self.cfgs[0]
         snap_at = {int(e) for e in snapshots if 0 <= int(e) <= c0.epochs}
-        snaps: list[dict[int, tuple[torch.Tensor, torch.Tensor]]] = [{} for _ in range(self.R)]
+        snaps: list[dict[int, tuple[torch.Tensor, ...]]] = [{} for _ in range(self.R)]
         E, k = c0.epochs, c0.eval_every
         eval_epochs = sorted(set(range(0, E, k)) | {E})
         is_eval = set(eval_epochs)
         buf = torch.empty(len(eval_epochs), len(METRICS), self.R, dtype=self.dtype, device=self.dev)
         sync_every = max(1, min(max(k, E // 50), E))
-        prev: tuple[torch.Tensor, torch.Tensor] | tuple[None, None] = (None, None)
+        prev: tuple[torch.Tensor, ...] | None = None
         j = 0
         for t in range(E + 1):
             if t in is_eval:
-                buf[j] = self.evaluate(*prev)
+                buf[j] = self.evaluate(prev)
                 j += 1
             if t in snap_at:
                 for r in range(self.R):
-                    snaps[r][t] = (self.W[r].cpu().clone(), self.V[r].cpu().clone())
+                    snaps[r][t] = self.model.weights(r)
             if t == E:
                 break
-            track = (t + 1) in is_eval and bool(self.want & {"dW_cos_dist", "dV_cos_dist"})
-            prev = (self.W.clone(), self.V.clone()) if track else (None, None)
-            self.step()
+            prev = self.model.prev_state() if (t + 1) in is_eval else None
+            self.model.step()
             if pbar is not None and ((t + 1) % sync_every == 0 or t + 1 == E):
                 if self.dev.type == "cuda":
                     torch.cuda.synchronize(self.dev)
@@ -451,8 +409,8 @@ def train(
     device: ``"auto"`` (CUDA when present, else CPU), ``"cpu"``, ``"cuda"``, ...
     progress: show a progress bar (epochs of the current batch, runs done / total).
     max_batch: at most this many runs per tensor program (default: as many as fit in memory).
-    keep_weights: keep final ``W, V`` of every run for :meth:`Results.final_weights`.
-    snapshots: epochs at which to copy every run's ``W, V`` to the host (:meth:`Results.weights_at`);
+    keep_weights: keep final weights (``W, V``) of every run for :meth:`Results.final_weights`.
+    snapshots: epochs at which to copy every run's weights (``W, V``) to the host (:meth:`Results.weights_at`);
         epochs beyond a run's ``epochs`` are ignored.
     metrics: ``"all"`` (every column of :data:`METRICS`), ``"basic"`` (train/test accuracy and loss:
         what a sweep needs, and much cheaper: no Gram matrices), or a list of metric names.
@@ -480,8 +438,8 @@ def train(
     eval_epochs: list[np.ndarray] = [np.empty(0)] * n
     metrics: list[dict[str, np.ndarray]] = [{}] * n
     n_train = [0] * n
-    weights: list[tuple[torch.Tensor, torch.Tensor] | None] = [None] * n
-    snaps: list[dict[int, tuple[torch.Tensor, torch.Tensor]]] = [{} for _ in range(n)]
+    weights: list[tuple[torch.Tensor, ...] | None] = [None] * n
+    snaps: list[dict[int, tuple[torch.Tensor, ...]]] = [{} for _ in range(n)]
     snapshots = sorted({int(e) for e in snapshots})
     if any(e < 0 for e in snapshots):
         raise ValueError(f"snapshots: epochs must be >= 0; got {snapshots}")
@@ -508,7 +466,7 @@ def train(
                 n_train[i] = batch.n_train[r]
                 snaps[i] = bsnaps[r]
                 if keep_weights:
-                    weights[i] = (batch.W[r].detach().cpu().clone(), batch.V[r].detach().cpu().clone())
+                    weights[i] = batch.model.weights(r)
             done += len(idx)
             del batch
     finally:

@@ -1,50 +1,23 @@
-"""The trainer's fast paths equal the reference implementations they replace."""
+"""The trainer's fast paths give the numbers of the full computation they replace.
+
+The model-specific fast paths moved with their code: pre-activation lookups to
+``tests/models/test_two_layer.py``, per-row losses to ``tests/test_losses.py``, the shared n x n
+product of the Gram ratios to ``tests/test_measures.py``.
+"""
 from __future__ import annotations
 
+import sys
+
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
-from li2core.losses import loss_and_grad, row_losses
-from li2core.measures import fft_dist_ideal, fft_offdiag_ratio, fft_ratios
-from li2core.models import preact, preact_all, preact_grid
+from li2core.models import TwoLayer
 from li2core.tasks import make_task
 from li2core.train import METRIC_SETS, METRICS, TrainConfig, train
 
-
-@pytest.mark.parametrize("name", ["mse_class", "nll"])
-def test_row_losses_average_to_the_loss(name: str) -> None:
-    g = torch.Generator().manual_seed(0)
-    O = torch.randn(3, 10, 5, generator=g, dtype=torch.float64)
-    y = torch.randint(0, 5, (10,), generator=g)
-    mask = (torch.rand(3, 10, generator=g) > 0.4).to(torch.float64)
-    rl = row_losses(name, O, y)
-    ref, _ = loss_and_grad(name, O, y, mask, need_grad=False)
-    assert torch.allclose((rl * mask).sum(1) / mask.sum(1), ref, rtol=1e-12)
-
-
-def test_row_losses_none_for_sample_centred_loss() -> None:
-    assert row_losses("mse_sample", torch.zeros(1, 2, 3), torch.zeros(2, dtype=torch.long)) is None
-
-
-def test_fft_ratios_equal_the_separate_measures() -> None:
-    g = torch.Generator().manual_seed(1)
-    F = torch.randn(2, 12, 7, generator=g, dtype=torch.float64) ** 2
-    mask = torch.ones(2, 12, dtype=torch.float64)
-    mask[1, 9:] = 0
-    r, d = fft_ratios(F, mask)
-    assert torch.allclose(r, fft_offdiag_ratio(F, mask), rtol=1e-10)
-    assert torch.allclose(d, fft_dist_ideal(F, mask), rtol=1e-10)
-
-
-def test_preact_grid_and_embedding_lookup_equal_index_select() -> None:
-    task = make_task("Z6")
-    W = torch.randn(3, 12, 4, dtype=torch.float64)
-    assert torch.equal(preact_grid(W), preact_all(W, task.a, task.b))
-    a = torch.randint(0, 6, (3, 5))
-    b = torch.randint(0, 6, (3, 5))
-    ref = torch.stack([W[r, a[r]] + W[r, 6 + b[r]] for r in range(3)])
-    assert torch.allclose(preact(W, a, b), ref, rtol=0, atol=1e-15)
+_train_module = sys.modules["li2core.train"]  # `li2core.train` the attribute is the function
 
 
 def test_basic_metric_set_gives_the_same_numbers_and_fewer_columns() -> None:
@@ -59,3 +32,19 @@ def test_basic_metric_set_gives_the_same_numbers_and_fewer_columns() -> None:
         train(cfgs, device="cpu", progress=False, metrics="fast")
     with pytest.raises(ValueError, match="^metrics:"):
         train(cfgs, device="cpu", progress=False, metrics=["test_acc", "nope"])
+
+
+def test_evaluation_in_chunks_of_runs_gives_the_same_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 3 runs in one batch, evaluated 2 runs at a time (as when a batch's evaluation does not fit in memory)
+    cfgs = [TrainConfig(group="Z7", train_frac=p, width=8, epochs=6, eval_every=2, seed=s, lr=1e-2, dtype="float64")
+            for s, p in [(0, 0.4), (1, 0.7), (2, 1.0)]]
+    whole = train(cfgs, device="cpu", progress=False, snapshots=[3])
+    monkeypatch.setattr(_train_module, "_memory_budget", lambda dev: 2 * 10**9 + 1)
+    monkeypatch.setattr(TwoLayer, "per_run_bytes", staticmethod(lambda cfg, itemsize: (1, 10**9)))
+    assert _train_module._Batch(cfgs, make_task("Z7"), torch.device("cpu")).eval_chunk == 2
+    chunked = train(cfgs, device="cpu", progress=False, snapshots=[3])
+    assert chunked.batches == whole.batches == [[0, 1, 2]]
+    pd.testing.assert_frame_equal(chunked.frame(), whole.frame(), check_exact=True)
+    for i in range(3):
+        assert all(torch.equal(x, y) for x, y in zip(chunked.final_weights(i), whole.final_weights(i)))
+        assert all(torch.equal(x, y) for x, y in zip(chunked.weights_at(i, 3), whole.weights_at(i, 3)))

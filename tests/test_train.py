@@ -136,15 +136,15 @@ def test_batch_step_gradient_equals_autograd(loss, act):
     task = make_task("Z5")
     cfgs = [cfg(group="Z5", width=6, activation=act, loss=loss, seed=3, train_frac=0.6),
             cfg(group="Z5", width=6, activation=act, loss=loss, seed=8, train_frac=0.9, top_layer_init_multiplier=0.7)]
-    batch = _Batch(cfgs, task, CPU)
-    W0, V0 = batch.W.clone(), batch.V.clone()
+    model = _Batch(cfgs, task, CPU).model  # the two-layer family's batched model (li2core.models.TwoLayer)
+    W0, V0 = model.W.clone(), model.V.clone()
     captured = {}
 
     def capture(grads):
         captured["dW"], captured["dV"] = grads[0].clone(), grads[1].clone()
 
-    batch.opt.step = capture
-    batch.step()
+    model.opt.step = capture
+    model.step()
     X = task.onehot_X().to(torch.float64)
     for r, c in enumerate(cfgs):
         Wi, Vi = init_weights(5, 6, c.seed, c.top_layer_init_multiplier, torch.float64)

@@ -1,4 +1,4 @@
-"""The two-layer net (li2core.models): row lookup = one-hot matmul, activations, initialisation."""
+"""The two-layer net (li2core.models.two_layer): row lookup = one-hot matmul, activations, initialisation."""
 from __future__ import annotations
 
 import math
@@ -6,7 +6,15 @@ import math
 import pytest
 import torch
 
-from li2core.models import ACTIVATIONS, activation, forward, init_weights, preact, preact_all
+from li2core.models import (
+    ACTIVATIONS,
+    activation,
+    forward,
+    init_weights,
+    preact,
+    preact_all,
+    preact_grid,
+)
 from li2core.tasks import make_task
 
 # independent definitions of the four activations (paper-li2 §1.3)
@@ -61,6 +69,16 @@ def test_preact_per_run_index_sets_equal_onehot_matmul():
         torch.testing.assert_close(H[r], X[idx[r]] @ W[r], rtol=1e-14, atol=1e-15)
     # shared pairs through preact equal preact_all
     torch.testing.assert_close(preact(W, task.a.expand(R, -1), task.b.expand(R, -1)), preact_all(W, task.a, task.b))
+
+
+def test_preact_grid_and_embedding_lookup_equal_index_select() -> None:
+    task = make_task("Z6")
+    W = torch.randn(3, 12, 4, dtype=torch.float64)
+    assert torch.equal(preact_grid(W), preact_all(W, task.a, task.b))
+    a = torch.randint(0, 6, (3, 5))
+    b = torch.randint(0, 6, (3, 5))
+    ref = torch.stack([W[r, a[r]] + W[r, 6 + b[r]] for r in range(3)])
+    assert torch.allclose(preact(W, a, b), ref, rtol=0, atol=1e-15)
 
 
 @pytest.mark.parametrize("act", ACTIVATIONS)

@@ -1,0 +1,190 @@
+"""The two-layer network ``Y_hat = sigma(X W) V`` without biases, batched over runs (paper-li2 §1.1, §4.2).
+
+Weights of ``R`` runs are stored as ``W: (R, 2M, K)`` and ``V: (R, K, M)``. Because each
+input ``x = (e_{h1}, e_{h2})`` is a pair of one-hots, ``X W`` is computed as a lookup of
+rows ``h1`` and ``M + h2`` of ``W`` (an embedding-style ``index_select``), never as a
+matmul with the one-hot matrix.
+
+:class:`TwoLayer` is this family's batched model for :func:`li2core.train.train` (the seam is
+:mod:`li2core.models`): ``R`` runs as one tensor program with a hand-written backward.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, ClassVar
+
+import torch
+
+from ..activations import ACTIVATIONS, activation
+from ..losses import loss_and_grad
+from ..measures import cos_dist, fft_ratios, ftf_offdiag_ratio
+from ..optim import BatchedOptimizer
+from ..theory.stage1 import G_F
+
+if TYPE_CHECKING:
+    from ..train import TrainConfig
+    from . import BatchData
+
+__all__ = ["ACTIVATIONS", "TwoLayer", "activation", "forward", "init_weights", "preact", "preact_all", "preact_grid"]
+
+
+def init_weights(
+    M: int, K: int, seed: int, top_layer_init_multiplier: float = 1.0, dtype: torch.dtype = torch.float32
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The author's initialisation (PyTorch ``nn.Linear`` default, paper-li2 §4.2).
+
+    ``W ~ U(-1/sqrt(2M), 1/sqrt(2M))`` of shape ``(2M, K)``; ``V ~ U(-1/sqrt(K), 1/sqrt(K))``
+    of shape ``(K, M)`` times ``top_layer_init_multiplier`` (0 gives zero-init, Sec. 3.2).
+    Drawn on the CPU from ``torch.Generator().manual_seed(seed)``, so the same seed gives
+    the same weights on every device.
+    """
+    g = torch.Generator().manual_seed(int(seed))
+    bw, bv = (2 * M) ** -0.5, K**-0.5
+    W = (torch.rand(2 * M, K, generator=g, dtype=torch.float64) * 2 - 1) * bw
+    V = (torch.rand(K, M, generator=g, dtype=torch.float64) * 2 - 1) * bv * top_layer_init_multiplier
+    return W.to(dtype), V.to(dtype)
+
+
+def preact(W: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``X W`` for per-run pairs: ``W (R, 2M, K)``, ``a, b (R, n)`` → ``(R, n, K)``.
+
+    Row ``i`` of run ``r`` is ``W[r, a[r, i]] + W[r, M + b[r, i]]``: one summed embedding lookup
+    (``embedding_bag``) into the flattened ``(R * 2M, K)`` weights.
+    """
+    R, twoM, K = W.shape
+    off = (torch.arange(R, device=W.device) * twoM)[:, None]
+    idx = torch.stack(((a + off).reshape(-1), (b + twoM // 2 + off).reshape(-1)), dim=1)
+    return torch.nn.functional.embedding_bag(idx, W.reshape(R * twoM, K), mode="sum").view(R, -1, K)
+
+
+def preact_all(W: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``X W`` for pairs shared by all runs: ``a, b (n,)`` → ``(R, n, K)``."""
+    M = W.shape[1] // 2
+    return W.index_select(1, a) + W.index_select(1, b + M)
+
+
+def preact_grid(W: torch.Tensor) -> torch.Tensor:
+    """``X W`` for all ``M^2`` pairs in :func:`li2core.tasks.make_task` order (pair ``i = a M + b``).
+
+    ``W (R, 2M, K)`` → ``(R, M^2, K)`` by broadcasting ``W[:, a] + W[:, M + b]`` over the grid.
+    """
+    R, twoM, K = W.shape
+    M = twoM // 2
+    return (W[:, :M, None, :] + W[:, None, M:, :]).reshape(R, M * M, K)
+
+
+def forward(W: torch.Tensor, V: torch.Tensor, a: torch.Tensor, b: torch.Tensor, act: str = "sqr") -> torch.Tensor:
+    """``sigma(X W) V`` for pairs shared by all runs; ``W`` may be ``(2M, K)`` or ``(R, 2M, K)``."""
+    squeeze = W.dim() == 2
+    if squeeze:
+        W, V = W[None], V[None]
+    sigma, _ = activation(act)
+    O = torch.bmm(sigma(preact_all(W, a, b)), V)
+    return O[0] if squeeze else O
+
+
+_GRAM_METRICS = frozenset({"G_F_norm", "ftf_offdiag_ratio", "fft_offdiag_ratio", "fft_dist_ideal"})
+_COS_METRICS = frozenset({"dW_cos_dist", "dV_cos_dist"})
+
+
+class TwoLayer:
+    """``R`` two-layer runs of one batch as one tensor program (a :class:`li2core.models.BatchedModel`).
+
+    ``W (R, 2M, K)`` and ``V (R, K, M)`` start from :func:`init_weights` of each run's seed and
+    top-layer multiplier; :meth:`step` is one full-batch optimizer step with the hand-written
+    backward (``tests/test_train.py`` checks it against autograd).
+    """
+
+    name: ClassVar[str] = "two_layer"
+    extra_metrics: ClassVar[tuple[str, ...]] = (
+        "G_F_norm", "ftf_offdiag_ratio", "fft_offdiag_ratio", "fft_dist_ideal", "dW_cos_dist", "dV_cos_dist",
+    )
+
+    @staticmethod
+    def per_run_bytes(cfg: TrainConfig, itemsize: int) -> tuple[int, int]:
+        """Rough peak bytes per run for a training step and for an evaluation."""
+        M, K, n = cfg.M, cfg.width, cfg.n_train
+        step = itemsize * (5 * n * K + 6 * (2 * M * K + K * M) + 3 * n * M)
+        ev = itemsize * (3 * M * M * K + 2 * n * K + 2 * n * n + K * K + 3 * M * M * M)
+        return step, ev
+
+    def __init__(self, cfgs: Sequence[TrainConfig], data: BatchData, metrics: frozenset[str]) -> None:
+        c0 = cfgs[0]
+        self.data, self.want = data, frozenset(metrics)
+        self.dev, self.dtype = data.device, data.dtype
+        self.R, self.M, self.K = len(cfgs), data.task.M, c0.width
+        self.sigma, self.dsigma = activation(c0.activation)
+        self.is_sqr = c0.activation == "sqr"
+        self.loss = c0.loss
+        Ws, Vs = zip(*(init_weights(self.M, self.K, c.seed, c.top_layer_init_multiplier, self.dtype) for c in cfgs))
+        self.W = torch.stack(Ws).to(self.dev)
+        self.V = torch.stack(Vs).to(self.dev)
+        lr = torch.tensor([c.lr for c in cfgs], dtype=torch.float64)
+        wd = torch.tensor([c.weight_decay for c in cfgs], dtype=torch.float64)
+        self.opt = BatchedOptimizer(c0.optimizer, [self.W, self.V], lr, wd)
+        off = (torch.arange(self.R, device=self.dev) * 2 * self.M)[:, None]
+        self.ia = (data.tr_a + off).reshape(-1)
+        self.ib = (data.tr_b + self.M + off).reshape(-1)
+        self.Y_tr = torch.nn.functional.one_hot(data.tr_y, self.M).to(self.dtype)
+
+    @torch.no_grad()
+    def step(self) -> None:
+        """One full-batch optimizer step with hand-written backward (checked against autograd in tests)."""
+        W, V, d = self.W, self.V, self.data
+        h = preact(W, d.tr_a, d.tr_b)
+        F = self.sigma(h)
+        O = torch.bmm(F, V)
+        _, dO = loss_and_grad(self.loss, O, d.tr_y, d.tr_mask)
+        dV = torch.bmm(F.transpose(1, 2), dO)
+        del F
+        if self.is_sqr:  # sigma'(h) = 2h: scale the small dO instead of forming 2h (bitwise the same)
+            dh = torch.bmm(dO.mul_(2.0), V.transpose(1, 2)).mul_(h)
+        else:
+            dh = torch.bmm(dO, V.transpose(1, 2)).mul_(self.dsigma(h))
+        del h
+        dW = torch.zeros(self.R * 2 * self.M, self.K, dtype=W.dtype, device=W.device)
+        dh = dh.view(-1, self.K)
+        dW.index_add_(0, self.ia, dh).index_add_(0, self.ib, dh)
+        self.opt.step([dW.view_as(W), dV])
+
+    def prev_state(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """Copies of ``(W, V)`` for the next evaluation's cosine distances (``None`` when not requested)."""
+        return (self.W.clone(), self.V.clone()) if self.want & _COS_METRICS else None
+
+    @torch.no_grad()
+    def evaluate(
+        self, s: slice, prev: tuple[torch.Tensor, ...] | None, score: Callable[[torch.Tensor], None]
+    ) -> dict[str, torch.Tensor]:
+        """Runs ``s``: ``score(sigma(X W) V)`` on all pairs, then the requested Gram / ``G_F`` / cosine metrics."""
+        W, V = self.W[s], self.V[s]
+        Fa = self.sigma(preact_grid(W))
+        Oa = torch.bmm(Fa, V)
+        score(Oa)
+        del Oa
+        out: dict[str, torch.Tensor] = {}
+        want = self.want
+        if want & _GRAM_METRICS:
+            r, N = Fa.shape[0], Fa.shape[1]
+            rows = (self.data.tr_idx[s] + (torch.arange(r, device=self.dev) * N)[:, None]).reshape(-1)
+            F = Fa.reshape(r * N, self.K).index_select(0, rows).view(r, -1, self.K)
+            del Fa
+            mask = self.data.tr_mask[s]
+            if "G_F_norm" in want:
+                # imported here, not at the top: li2core.theory imports li2core.models
+
+                out["G_F_norm"] = G_F(F, V, self.Y_tr[s], mask).flatten(1).norm(dim=1)
+            if "ftf_offdiag_ratio" in want:
+                out["ftf_offdiag_ratio"] = ftf_offdiag_ratio(F, mask)
+            if want & {"fft_offdiag_ratio", "fft_dist_ideal"}:
+                out["fft_offdiag_ratio"], out["fft_dist_ideal"] = fft_ratios(F, mask)
+        else:
+            del Fa
+        if prev is not None:
+            W_prev, V_prev = prev
+            out["dW_cos_dist"] = cos_dist(W_prev[s], W)
+            out["dV_cos_dist"] = cos_dist(V_prev[s], V)
+        return out
+
+    def weights(self, r: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(W (2M, K), V (K, M))`` of run ``r``: copies on the CPU."""
+        return self.W[r].detach().cpu().clone(), self.V[r].detach().cpu().clone()
