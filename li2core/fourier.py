@@ -10,7 +10,8 @@ and the chapters (in the spirit of the compact Fourier helpers of Nanda et al.'s
 * **the inversion map** ``P e_h = e_{h^{-1}}``: :func:`inverse_perm`;
 * **single-frequency nodes** of ``Z_M``, the maxima of the energy (Thm 2, Cor. 2): real ``[u; +-P u']``
   (:func:`fourier_node`, :func:`real_fourier_nodes`, :func:`fourier_offset`) and complex
-  ``[chi_k; ratio chi_k]`` (:func:`complex_fourier_node`, :func:`complex_fourier_nodes`).
+  ``[chi_k; ratio chi_k]`` (:func:`complex_fourier_node`, :func:`complex_fourier_nodes`,
+  :func:`character_coefficients`).
 
 A hidden node ``w`` has ``2M`` entries, its halves ``u = w[:M]`` and ``v = w[M:]`` both functions on the group
 (a row per node, i.e. ``W.T`` for the paper's ``W in R^{2M x K}``).
@@ -40,6 +41,7 @@ __all__ = [
     "complex_fourier_node",
     "complex_fourier_nodes",
     "cyclic_spectrum",
+    "character_coefficients",
 ]
 
 
@@ -290,6 +292,16 @@ def complex_fourier_nodes(
         nodes[k] = cols
     W = torch.stack([nodes[k][r] for r in range(per_irrep) for k in ks], dim=1)
     return W, torch.tensor([k for _ in range(per_irrep) for k in ks], dtype=torch.long)
+
+
+def character_coefficients(W: torch.Tensor, k: torch.Tensor, M: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Coefficients ``alpha, beta`` of complex nodes of ``Z_M`` on the form ``[alpha chi_k; beta chi_k]``:
+    ``alpha = <chi_k, w[:M]>``, ``beta = <chi_k, w[M:]>`` with ``chi_k(m) = exp(2 pi i k m / M)``, one ``k``
+    per node (``W (B, 2M)``, ``k (B,)``). Thm 3 with complex weights: the maxima have ``|beta| = |alpha|``."""
+    chi = torch.exp(2j * math.pi * torch.outer(k.double(), torch.arange(M, dtype=torch.float64)) / M)
+    alpha = (chi.conj() * W[:, :M]).sum(-1)
+    beta = (chi.conj() * W[:, M:]).sum(-1)
+    return alpha, beta
 
 
 def cyclic_spectrum(w: torch.Tensor, M: int) -> torch.Tensor:

@@ -175,6 +175,11 @@ class Group:
         return out
 
     @cached_property
+    def is_cyclic(self) -> bool:
+        """True when some element has order ``|G|`` (e.g. ``Z_m x Z_n`` with coprime ``m, n``, which is ``Z_mn``)."""
+        return int(self.element_orders.max()) == self.order
+
+    @cached_property
     def _classes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(class_of (M,), representatives (r,), sizes (r,)); classes ordered by smallest element."""
         T, inv = self.table, self.inverse

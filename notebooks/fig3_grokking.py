@@ -67,15 +67,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import li2core
-from li2core import TrainConfig, figures, measures
+from li2core import figures
 from li2core.chapters import fig3_grokking as ch
 
-configs = [
-    TrainConfig(group=f"Z{M}", train_frac=train_frac, width=width, activation=activation, loss=loss,
-                optimizer=optimizer, lr=lr, weight_decay=wd, epochs=epochs, seed=s, eval_every=eval_every)
-    for wd in weight_decays
-    for s in range(seeds)
-]  # validated here: a bad parameter raises ValueError naming it
+# validated here: a bad parameter raises ValueError naming it
+configs = ch.grokking_configs(M, width, train_frac, seeds, weight_decays, epochs, lr, activation=activation,
+                              loss=loss, optimizer=optimizer, eval_every=eval_every)
 wd_on = max(weight_decays)
 print(f"profile={profile}: Z{M}, K={width}, n_train={configs[0].n_train} (p={train_frac}), "
       f"{seeds} seeds x weight decays {weight_decays}, {epochs} epochs, {optimizer} lr={lr}, "
@@ -117,25 +114,13 @@ plt.show()
 # Each claim is computed from the runs above and asserted; the numbers are printed first.
 
 # %%
-final = df[df["epoch"] == epochs].set_index(["weight_decay", "seed"])["test_acc"]
-acc_on, acc_off = final.loc[wd_on], final.loc[0.0] if 0.0 in weight_decays else None
-grokked = float((acc_on >= 0.95).mean())
+summary = ch.grokking_summary(df, epochs, wd_on, threshold=0.95)
+acc_on, acc_off, grokked, grok_epoch = (summary[k] for k in ("acc_on", "acc_off", "grokked", "grok_epoch"))
+peak_V, peak_W, ftf_max, fft_max = (summary[k] for k in ("peak_V", "peak_W", "ftf_max", "fft_max"))
 print(f"with wd={wd_on:g}: final test acc per seed {np.round(acc_on.values, 3).tolist()}; "
       f"share >= 0.95: {grokked:.2f}")
-
-on = df[df["weight_decay"] == wd_on]
-mean_test = measures.mean_curve(on, "test_acc")
-grok_epoch = float(mean_test[mean_test >= 0.95].index.min()) if (mean_test >= 0.95).any() else float("nan")
-per_seed_grok = measures.first_epoch_reaching(on, "test_acc", 0.95, by=["seed"])
-print(f"grokking epoch (seed-mean test acc >= 0.95): {grok_epoch:g}; per seed: {per_seed_grok.tolist()}")
-
-peak_V = measures.peak_epoch(on, "dV_cos_dist")
-peak_W = measures.peak_epoch(on, "dW_cos_dist")
+print(f"grokking epoch (seed-mean test acc >= 0.95): {grok_epoch:g}; per seed: {summary['per_seed_grok'].tolist()}")
 print(f"with wd: Delta-V cosine distance peaks at epoch {peak_V:g}, Delta-W at epoch {peak_W:g}")
-
-stage12 = on[on["epoch"] <= (grok_epoch if np.isfinite(grok_epoch) else epochs)]
-ftf_max = float(measures.mean_curve(stage12, "ftf_offdiag_ratio").max())
-fft_max = float(measures.mean_curve(stage12, "fft_offdiag_ratio").max())
 print(f"through Stages I-II (epochs <= {grok_epoch:g}): max seed-mean off/diag ratio of "
       f"F~^T F~ = {ftf_max:.4f}, of P1perp F F^T = {fft_max:.4f} (paper: 'up to 8%')")
 

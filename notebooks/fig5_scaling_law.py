@@ -109,24 +109,18 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 import torch
 
 import li2core
-from li2core import TrainConfig, figures, groups, measures, sweep, theory
+from li2core import figures, groups, measures, sweep
 from li2core.chapters import fig5_scaling_law as ch
-from li2core.tasks import CRITICAL_C, make_task, split
+from li2core.tasks import CRITICAL_C
 
 t_start = time.time()
 if threads:
     torch.set_num_threads(int(threads))
-PANELS = {
-    "Z_M, M prime": list(prime_groups),
-    "Z_M, M composite": list(composite_groups),
-    "products of cyclic groups": list(product_groups),
-    "non-Abelian, max irrep dim 2": list(nonabelian_groups),
-}
-panel_of = {g: pan for pan, gs in PANELS.items() for g in gs}
+PANELS = ch.fig5_panels(prime_groups, composite_groups, product_groups, nonabelian_groups)
+panel_of = ch.group_panel(PANELS)
 for name in panel_of:  # validated: an unknown name raises ValueError naming the accepted forms
     groups.make(name)
 # The non-Abelian panel must hold groups whose largest irrep has dimension 2 (the author's `collection` filter).
@@ -143,15 +137,9 @@ if not 0 < p_max <= 1:
 if not lr_group.startswith("Z") or not groups.make(lr_group).is_abelian or "x" in lr_group:
     raise ValueError(f"lr_group: must be a cyclic group 'Z<m>' (the reference energies use Fourier nodes); got {lr_group!r}")
 
-
-def p_of(M: int, r: float) -> float:
-    return round(min(p_max, r * np.log(M) / M), 4)
-
-
-base = dict(width=width, activation=activation, loss=loss, optimizer=optimizer, lr=lr, weight_decay=weight_decay,
-            epochs=epochs, eval_every=eval_every)
-configs = [TrainConfig(group=g, train_frac=p_of(groups.make(g).order, r), seed=s, **base)
-           for g in panel_of for r in ratios for s in range(seeds)]  # validated here
+configs = ch.sweep_configs(panel_of, ratios, seeds, p_max, width=width, activation=activation, loss=loss,
+                           optimizer=optimizer, lr=lr, weight_decay=weight_decay, epochs=epochs,
+                           eval_every=eval_every)  # validated here
 fig5 = sweep.Sweep("fig5_scaling_law", configs, metrics="basic")
 store_path = Path(store) if store else Path(out_dir) / "fig5_sweep.sqlite"
 store_path.parent.mkdir(parents=True, exist_ok=True)
@@ -166,11 +154,9 @@ print(f"profile={profile}: {len(panel_of)} groups x {len(ratios)} ratios x {seed
 
 # %%
 t0 = time.time()
-runs = sweep.run_sweep(fig5, store_path, device=device, progress=False)
-runs["panel"] = runs["group"].map(panel_of)
+runs = ch.with_panel(sweep.run_sweep(fig5, store_path, device=device, progress=False), panel_of)
 print(f"{len(runs)} runs in the store ({int(runs['diverged'].sum())} diverged); this cell took {time.time() - t0:.1f} s")
-bnd = ch.boundary(runs, level=level)
-bnd["panel"] = bnd["group"].map(panel_of)
+bnd = ch.with_panel(ch.boundary(runs, level=level), panel_of)
 
 # %% [markdown]
 # Squares: seed-mean final test accuracy at each $(M, p)$; dotted red: the author's $p = 2.7482\ln M/M$;
@@ -189,16 +175,8 @@ plt.show()
 # $p_{\rm crit} = c\ln M/M$, and the slope of $c_M$ against $\ln M$ (flat = the collapse Theorem 4 predicts).
 
 # %%
-fits = {}
-for pan in PANELS:
-    fits[pan] = ch.fit_c(runs[runs["panel"] == pan], level=level, n_boot=n_boot, seed=1)
-cyc = runs[runs["panel"].isin(["Z_M, M prime", "Z_M, M composite"])]
-fits["all cyclic Z_M"] = ch.fit_c(cyc, level=level, n_boot=n_boot, seed=2)
-fits["all groups"] = ch.fit_c(runs, level=level, n_boot=n_boot, seed=3)
-table = pd.DataFrame([
-    dict(set=k, n_groups=f.n, censored=f.n_censored, c=f.c, c_se_across_M=f.c_se, boot_lo=f.c_ci[0],
-         boot_hi=f.c_ci[1], c_least_squares=f.c_ls, slope_vs_lnM=f.slope, slope_se=f.slope_se)
-    for k, f in fits.items()])
+fits = ch.panel_fits(runs, PANELS, level=level, n_boot=n_boot)
+table = ch.fits_table(fits)
 print(bnd[["panel", "group", "M", "p_crit", "c", "censored", "x_lo", "x_hi"]].round(3).to_string(index=False))
 print()
 print(table.round(3).to_string(index=False))
@@ -216,18 +194,8 @@ plt.show()
 # moves $p_{\rm crit}$ down.
 
 # %%
-hist = sweep.load_history(store_path, sweep=fig5, metrics=["test_acc"])
-hist["panel"] = hist["group"].map(panel_of)
-rows_budget = []
-for e in budget_epochs:
-    at = hist[hist["epoch"] == e].rename(columns={"test_acc": "final_test_acc"})
-    if at.empty:
-        raise ValueError(f"budget_epochs: epoch {e} was not evaluated (eval_every={eval_every}, epochs={epochs})")
-    for pan in PANELS:
-        f = ch.fit_c(at[at["panel"] == pan], level=level, n_boot=200, seed=4)
-        rows_budget.append(dict(panel=pan, epoch=e, c=f.c, c_lo=f.c_ci[0], c_hi=f.c_ci[1], n=f.n,
-                                n_censored=f.n_censored, slope=f.slope))
-budget = pd.DataFrame(rows_budget)
+hist = ch.with_panel(sweep.load_history(store_path, sweep=fig5, metrics=["test_acc"]), panel_of)
+budget = ch.budget_fits(hist, PANELS, budget_epochs, level=level, n_boot=200, seed=4)
 print(budget.round(3).to_string(index=False))
 fig = ch.fig5_budget(budget, CRITICAL_C)
 figures.save_figure(fig, out_dir, "fig5_budget", ch.fig5_budget_data(budget))
@@ -244,17 +212,13 @@ plt.show()
 
 # %%
 t0 = time.time()
-surv = pd.concat([ch.maxima_survival(int(M), float(p), n_subsets=survival_subsets, seed=100 + int(M),
-                                         purity_min=purity_min, device=device)
-                  for M in survival_Ms for p in survival_ps], ignore_index=True)
+surv = ch.survival_sweep(survival_Ms, survival_ps, survival_subsets, purity_min=purity_min, device=device)
 print(f"{len(surv)} ascents in {time.time() - t0:.1f} s; not converged: {int((~surv['converged']).sum())}")
 sd = ch.thm4_survival_data(surv)
 fig = ch.thm4_survival(surv, CRITICAL_C, purity_min)
 figures.save_figure(fig, out_dir, "thm4_survival", sd)
 plt.show()
-sb = ch.boundary(surv.assign(group=surv["M"].map(lambda m: f"Z{m}")), y="survived", replicate="subset",
-                    level=0.5)
-sb["pM_over_lnM"] = sb["c"]
+sb = ch.survival_boundary(surv, level=0.5)
 print(sb[["group", "M", "p_crit", "pM_over_lnM", "censored"]].round(3).to_string(index=False))
 
 # %% [markdown]
@@ -265,17 +229,14 @@ print(sb[["group", "M", "p_crit", "pM_over_lnM", "censored"]].round(3).to_string
 # epochs of the same runs; right: each run's final test accuracy.
 
 # %%
-Mlr = groups.make(lr_group).order
-p_lr = p_of(Mlr, lr_ratio)
-lr_cfgs = [TrainConfig(group=lr_group, train_frac=p_lr, width=width, activation=activation, loss=loss,
-                       optimizer=optimizer, lr=float(l), weight_decay=weight_decay, epochs=lr_epochs,
-                       eval_every=eval_every, seed=s)
-           for l in lrs for s in range(lr_seeds)]
+p_lr = ch.grid_p(groups.make(lr_group).order, lr_ratio, p_max)
+lr_cfgs = ch.lr_configs(lr_group, p_lr, lrs, lr_seeds, width=width, activation=activation, loss=loss,
+                        optimizer=optimizer, weight_decay=weight_decay, epochs=lr_epochs, eval_every=eval_every)
 t0 = time.time()
 res_lr = li2core.train(lr_cfgs, device=device, progress=False, metrics="basic", keep_weights=True)
 lr_frame = res_lr.frame()
 print(f"{lr_group}, p = {p_lr} (n_train = {lr_cfgs[0].n_train}): {len(lr_cfgs)} runs in {time.time() - t0:.1f} s")
-lr_at = lr_frame[lr_frame["epoch"].isin(lr_budget_epochs)][["epoch", "lr", "seed", "test_acc", "train_acc"]]
+lr_at = ch.runs_at(lr_frame, lr_budget_epochs)
 fig = ch.fig6_lr(lr_at, gen_threshold, title=f"{lr_group}, p = {p_lr:.3f} = {lr_ratio:g} ln M / M, "
                     f"K = {width}, wd = {weight_decay:g}")
 lr_data = ch.fig6_lr_data(lr_at, gen_threshold)
@@ -292,19 +253,7 @@ print(lr_data.round(3).to_string(index=False))
 # (Theorem 2) and Theorem 5's memorization nodes $(e_a + e_{M+b})/\sqrt2$ of training pairs.
 
 # %%
-task_lr = make_task(lr_group)
-node_rows, refs_all = [], []
-for i, c in enumerate(lr_cfgs):
-    W, _ = res_lr.final_weights(i)
-    rows_i = split(task_lr, c.p, c.seed).train
-    ne = ch.node_energies(W, lr_group, rows=rows_i, active_frac=active_frac)
-    acc = float(res_lr.metrics[i]["test_acc"][-1])
-    ne = ne.assign(lr=c.lr, seed=c.seed, test_acc=acc,
-                   outcome="generalized" if acc >= gen_threshold else "not generalized")
-    node_rows.append(ne)
-    refs_all.append(theory.reference_energies(Mlr, rows=rows_i))
-nodes = pd.concat(node_rows, ignore_index=True)
-refs = {k: float(np.mean([r[k] for r in refs_all])) for k in refs_all[0]}
+nodes, refs = ch.learned_nodes(res_lr, lr_cfgs, active_frac=active_frac, gen_threshold=gen_threshold)
 print("reference E on the training rows (mean over seeds):", {k: round(v, 3) for k, v in refs.items()})
 fig = ch.fig7_energy(nodes, refs)
 e_data = ch.fig7_energy_data(nodes)
@@ -317,7 +266,7 @@ print(e_data.round(3).to_string(index=False))
 # Each claim is computed from the runs above and asserted; the numbers are printed first.
 
 # %%
-cyc_b = bnd[bnd["panel"].isin(["Z_M, M prime", "Z_M, M composite"]) & (bnd["censored"] == "")]
+cyc_b = bnd[bnd["panel"].isin(ch.CYCLIC_PANELS) & (bnd["censored"] == "")]
 rho = measures.spearman(cyc_b["M"], cyc_b["p_crit"])
 b_pM, b_pM_se = measures.ols_slope(cyc_b["M"].to_numpy(float), cyc_b["p_crit"].to_numpy(float))
 print(f"cyclic panels: {len(cyc_b)} groups with a boundary on the grid; Spearman(M, p_crit) = {rho:+.3f}; "
@@ -345,7 +294,7 @@ ll_slope, ll_se = measures.ols_slope(np.log(sb_ok["M"].to_numpy(float)), np.log(
 print("survival share by p (rows) and M (columns):")
 print(share.round(2).to_string())
 print(f"Spearman(p, share) per M: {rho_surv}")
-print(f"survival boundary p_s (share crosses 0.5): " + ", ".join(
+print("survival boundary p_s (share crosses 0.5): " + ", ".join(
     f"M={int(r.M)}: {r.p_crit:.3f} (p M/ln M = {r.c:.2f})" for r in sb.itertuples()))
 print(f"slope of p_s M/ln M vs ln M = {c_s_slope:+.2f} +- {c_s_se:.2f}; log-log slope of p_s vs M = {ll_slope:+.3f} "
       f"+- {ll_se:.3f} (ln M / M would give about {np.mean(-1 + 1 / np.log(sb_ok['M'])):+.2f})")

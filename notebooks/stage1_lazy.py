@@ -101,10 +101,8 @@ import time
 
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 
-from li2core import figures, measures
-from li2core import theory as th
+from li2core import figures
 from li2core.chapters import stage1_lazy as ch
 
 t_start = time.time()
@@ -113,25 +111,16 @@ if sorted(etas) != list(etas) or etas[0] != 0.0:
     raise ValueError(f"etas: must be sorted, nonnegative and start with 0.0; got {etas}")
 if 0.0 not in init_multipliers or 1.0 not in init_multipliers:
     raise ValueError(f"init_multipliers: must contain 1.0 (author's init) and 0.0 (zero-init); got {init_multipliers}")
-# frozen features at the author's init; ValueError names a bad group, fraction or width
-feats = {K: ch.frozen_features(group, train_frac, K, seed=seed, activation=activation) for K in (width_small, width_large)}
+# frozen features at the author's init for K = width_small, width_large, n - 1; ValueError names a bad
+# group, fraction or width (and the widths must straddle n - 1)
+feats = ch.regime_features(group, train_frac, width_small, width_large, seed=seed, activation=activation)
 n = feats[width_small].F.shape[0]
-if not width_small < n - 1 < width_large:
-    raise ValueError(f"width_small, width_large: need width_small < n - 1 = {n - 1} < width_large; "
-                     f"got {width_small}, {width_large}")
-feats[n - 1] = ch.frozen_features(group, train_frac, n - 1, seed=seed, activation=activation)
-info = {}
-for K, ff in feats.items():
-    lam = th.gram_spectrum(ff.F)
-    info[K] = dict(K=K, rank=lam.numel(), lam_min=float(lam[0]), lam_max=float(lam[-1]),
-                   cond=float(lam[-1] / lam[0]), realizability_residual=th.realizability_residual(ff.F, ff.Y))
-info_df = pd.DataFrame(info.values()).set_index("K")
-label = {width_small: f"K = {width_small} < n-1 = {n - 1}: full column rank, " + r"$\tilde Y\notin\mathrm{span}\,\tilde F$",
-         width_large: f"K = {width_large} > n-1 = {n - 1}: " + r"$\tilde Y\in\mathrm{span}\,\tilde F$" + " (realizable)",
-         n - 1: f"K = n-1 = {n - 1}: both, but ill-conditioned"}
+regimes = (width_small, width_large)
+info = ch.regime_spectra(feats)  # per K: rank, lam_min, lam_max, cond, realizability_residual
+label = ch.regime_labels(width_small, width_large, n)
 print(f"profile={profile}: {group}, p={train_frac} -> n={n} training pairs, sigma={activation}, seed={seed}")
 print("Spectrum of F~^T F~ (nonzero eigenvalues) and ||(I - Pi_F~) Y~|| / ||Y~||:")
-print(info_df.to_string(float_format=lambda v: f"{v:.3g}"))
+print(info.to_string(float_format=lambda v: f"{v:.3g}"))
 
 # %% [markdown]
 # The table confirms the two regimes. With $K<n-1$ the rank is $K$ and most of $\tilde Y$ lies outside
@@ -146,27 +135,12 @@ print(info_df.to_string(float_format=lambda v: f"{v:.3g}"))
 # the null-space modes of $V$ that decay at rate $\eta$ (see §2), to have converged.
 
 # %%
-pos_etas = [e for e in etas if e > 0]
-curves, plateau_rows = [], []
-flows = {}
-for K in (width_small, width_large):
-    ff, lam_min, lam_max = feats[K], info[K]["lam_min"], info[K]["lam_max"]
-    t_end = max(1e3 / lam_min, 30.0 / min(pos_etas))
-    ts = np.concatenate([[0.0], np.logspace(np.log10(1e-3 / lam_max), np.log10(t_end), 120)])
-    eq4 = th.fixed_point_norms(ff.F, ff.Y, etas)
-    for i, eta in enumerate(etas):
-        fl = th.lazy_flow(ff.F, ff.Y, eta, init_multiplier * ff.V0, ts)
-        flows[K, eta] = fl
-        curves.append(pd.DataFrame(dict(regime=label[K], K=K, n=n, eta=eta, t=fl.t.numpy(), G_norm=fl.G_norm.numpy(),
-                                         eq4_norm=float(eq4[i]))))
-curves = pd.concat(curves, ignore_index=True)
+curves, flows = ch.lazy_curves(feats, info, label, regimes, etas, init_multiplier)
 fig = ch.stage1_G_curves(curves)
 figures.save_figure(fig, out_dir, "stage1_G_curves", ch.stage1_G_curves_data(curves))
 plt.show()
 
-summary = pd.DataFrame([dict(K=K, eta=eta, G0=float(fl.G_norm[0]), peak=float(fl.G_norm.max()),
-                             t_peak=float(fl.t[fl.G_norm.argmax()]), end=float(fl.G_norm[-1]))
-                        for (K, eta), fl in flows.items()])
+summary = ch.flow_summary(flows)
 print("||G_F||: at t = 0, its peak (and when), at t_end:")
 print(summary.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
 
@@ -185,28 +159,14 @@ print(summary.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
 # The plateau against $\eta$, from Eq. 4 on a dense grid (lines) and from the end of the flow (circles):
 
 # %%
-eta_grid = np.logspace(np.log10(min(i["lam_min"] for i in info.values())) - 4, 2, 100)
-rows = []
-for K, ff in feats.items():
-    vals = th.fixed_point_norms(ff.F, ff.Y, eta_grid).numpy()
-    rows.append(pd.DataFrame(dict(regime=label[K], K=K, n=n, lam_min=info[K]["lam_min"], source="Eq. 4",
-                                  eta=eta_grid, G_inf_norm=vals)))
-    if (K, etas[-1]) in flows:
-        rows.append(pd.DataFrame(dict(regime=label[K], K=K, n=n, lam_min=info[K]["lam_min"], source="end of flow",
-                                      eta=etas, G_inf_norm=[float(flows[K, e].G_norm[-1]) for e in etas])))
-plateau = pd.concat(rows, ignore_index=True)
+plateau = ch.plateau_frame(feats, info, label, flows, etas)
 fig = ch.stage1_plateau(plateau)
 figures.save_figure(fig, out_dir, "stage1_plateau", ch.stage1_plateau_data(plateau))
 plt.show()
 
-slopes = {}
-for K in (width_small, width_large):
-    lam_min = info[K]["lam_min"]
-    small = [e for e in pos_etas if e <= small_eta_frac * lam_min]
-    ends = [float(flows[K, e].G_norm[-1]) for e in small]
-    slopes[K] = dict(small_etas=small, slope=measures.loglog_slope(small, ends) if len(small) >= 2 else float("nan"),
-                     bound=th.plateau_slope_bound(lam_min, max(small)) if small else float("nan"),
-                     plateau_eta0=float(flows[K, 0.0].G_norm[-1]), peak_eta0=float(flows[K, 0.0].G_norm.max()))
+slopes = ch.plateau_slopes(flows, info, regimes, etas, small_eta_frac)
+for K in regimes:
+    lam_min, small = float(info.loc[K, "lam_min"]), slopes[K]["small_etas"]
     print(f"K={K}: small etas (<= {small_eta_frac} lambda_min = {small_eta_frac * lam_min:.3g}): {small}; "
           f"log-log slope of the plateau = {slopes[K]['slope']:.4f}; a priori bound on |slope - 1| in the "
           f"realizable case: {slopes[K]['bound']:.4f}; eta = 0: end {slopes[K]['plateau_eta0']:.3g}, "
@@ -235,29 +195,7 @@ for K in (width_small, width_large):
 # The inverse-based form (`theory.G_F_infinity(..., method="inverse")`) is printed too.
 
 # %%
-err_rows = []
-ffs = feats[width_small]
-for eta in etas:
-    lam_min, lam_max = info[width_small]["lam_min"], info[width_small]["lam_max"]
-    steps = int(np.ceil(37 * (lam_max + eta) / (lam_min + eta)))
-    out = th.lazy_dynamics(ffs.F, ffs.Y, eta, init_multiplier * ffs.V0, steps=steps, record_every=steps)
-    G_end = th.G_F(ffs.F, out.V, ffs.Y)
-    ref = th.G_F_infinity(ffs.F, ffs.Y, eta)
-    err_rows.append(dict(K=width_small, eta=eta, what="end of GD loop vs Eq. 4", steps=steps,
-                         rel_err=float((G_end - ref).norm() / ref.norm())))
-    err_rows.append(dict(K=width_small, eta=eta, what="inverse-based G_F_infinity vs Eq. 4", steps=0,
-                         rel_err=float((th.G_F_infinity(ffs.F, ffs.Y, eta, method="inverse") - ref).norm() / ref.norm())))
-for K in (width_small, width_large):
-    ff = feats[K]
-    for eta in pos_etas:
-        ref = th.G_F_infinity(ff.F, ff.Y, eta)
-        G_r = th.G_F(ff.F, th.ridge_readout(ff.F, ff.Y, eta), ff.Y)
-        err_rows.append(dict(K=K, eta=eta, what="G_F(F, V_ridge, Y) vs Eq. 4", steps=0,
-                             rel_err=float((G_r - ref).norm() / ref.norm())))
-        if K == width_large:
-            err_rows.append(dict(K=K, eta=eta, what="inverse-based G_F_infinity vs Eq. 4", steps=0,
-                                 rel_err=float((th.G_F_infinity(ff.F, ff.Y, eta, method="inverse") - ref).norm() / ref.norm())))
-errs = pd.DataFrame(err_rows)
+errs = ch.eq4_errors(feats, info, width_small, width_large, etas, init_multiplier)
 print(errs.pivot_table(index=["K", "what"], columns="eta", values="rel_err").to_string(float_format=lambda v: f"{v:.1e}"))
 
 # %% [markdown]
@@ -276,20 +214,14 @@ print(errs.pivot_table(index=["K", "what"], columns="eta", values="rel_err").to_
 # for a few steps, then the gap at $t = 10^3/\lambda_{\min}$ with and without a null-space component.
 
 # %%
-ffl = feats[width_large]
 eta_mid = etas[len(etas) // 2]
-lr = 1.0 / (info[width_large]["lam_max"] + eta_mid)
-loop = th.lazy_dynamics(ffl.F, ffl.Y, eta_mid, init_multiplier * ffl.V0, lr=lr, steps=20)
-closed = th.lazy_flow(ffl.F, ffl.Y, eta_mid, init_multiplier * ffl.V0, loop.steps.tolist(), lr=lr)
-gd_vs_closed = float(((loop.G_norm - closed.G_norm).abs() / loop.G_norm).max())
+lr = 1.0 / (float(info.loc[width_large, "lam_max"]) + eta_mid)
+gd_vs_closed = ch.closed_form_vs_loop(feats[width_large], eta_mid, init_multiplier, lr, steps=20)
 print(f"K={width_large}, eta={eta_mid:g}: literal GD loop vs closed-form GD iterate, 20 steps: "
       f"max relative difference of ||G_F|| = {gd_vs_closed:.1e}")
-t_mid = 1e3 / info[width_large]["lam_min"]
-ref = th.G_F_infinity(ffl.F, ffl.Y, eta_mid)
-gap = {}
-for m in (init_multiplier, 0.0):
-    fl = th.lazy_flow(ffl.F, ffl.Y, eta_mid, m * ffl.V0, [t_mid, 30.0 / eta_mid], keep_G_at=(0, 1))
-    gap[m] = [float((fl.G[i] - ref).norm() / ref.norm()) for i in (0, 1)]
+t_mid = 1e3 / float(info.loc[width_large, "lam_min"])
+gap = ch.eq4_gaps(feats[width_large], eta_mid, (init_multiplier, 0.0), [t_mid, 30.0 / eta_mid])
+for m in gap:
     print(f"  V(0) = {m:g} x author's init: ||G_F(t) - Eq. 4|| / ||Eq. 4|| = {gap[m][0]:.1e} at t = 1e3/lambda_min "
           f"= {t_mid:.3g}, {gap[m][1]:.1e} at t = 30/eta = {30 / eta_mid:.3g}")
 
@@ -309,15 +241,7 @@ for m in (init_multiplier, 0.0):
 
 # %%
 taus = np.logspace(-4, 2, 61)  # t * lambda_max; 10 points per decade, so tau = 1e-2 is on the grid
-early_rows = []
-for K in (width_small, width_large):
-    ff, lam_max = feats[K], info[K]["lam_max"]
-    for m in init_multipliers:
-        fl = th.lazy_flow(ff.F, ff.Y, eta_early, m * ff.V0, np.concatenate([[0.0], taus / lam_max]))
-        early_rows.append(pd.DataFrame(dict(regime=label[K], K=K, mult=m, alpha=m / np.sqrt(3 * K),
-                                            tau=np.concatenate([[0.0], taus]), t=fl.t.numpy(),
-                                            cos_prop2=fl.cos_prop2.numpy(), cos_signal=fl.cos_signal.numpy())))
-early = pd.concat(early_rows, ignore_index=True)
+early = ch.early_frame(feats, info, label, regimes, init_multipliers, eta_early, taus)
 fig = ch.stage1_early(early)
 figures.save_figure(fig, out_dir, "stage1_early", ch.stage1_early_data(early))
 plt.show()
@@ -339,13 +263,8 @@ print(at.to_string(float_format=lambda v: f"{v:.4f}"))
 # the first such step as well, for both inits:
 
 # %%
-first_step = {}
-for K in (width_small, width_large):
-    ff = feats[K]
-    lr1 = 1.0 / (info[K]["lam_max"] + eta_early)
-    for m in (0.0, 1.0):
-        fl = th.lazy_flow(ff.F, ff.Y, eta_early, m * ff.V0, [1], lr=lr1)
-        first_step[K, m] = float(fl.cos_signal[0])
+first_step = ch.first_step_cosines(feats, info, regimes, eta_early, (0.0, 1.0))
+for K in regimes:
     print(f"K={K}: cos(G_F, Y~Y~^T F~) after one GD step of size 1/lambda_max: zero-init "
           f"{first_step[K, 0.0]:.4f}, author's init {first_step[K, 1.0]:.4f}")
 
@@ -462,10 +381,9 @@ print(f"zero-init cos(G_F, Y~Y~^T F~) at t lambda_max = 1e-2: {cos_zero}; min ov
       f"{zero_early['cos_signal'].min():.6f}; author's init: {cos_author}")
 one_minus = at["cos_prop2"].rsub(1.0)
 mono = all(one_minus.loc[K].sort_index(ascending=False).is_monotonic_decreasing for K in (width_small, width_large))
-lem_small, lem_large = lem[lem["eta"] == min(lemma1_etas)], lem[lem["eta"] == max(lemma1_etas)]
-cos_gain = (lem_large.set_index(["p", "K"])["cos_signal"] - lem_small.set_index(["p", "K"])["cos_signal"]).min()
-wide_norm = lem[lem["K_over_n1"] > 1].sort_values("K").groupby(["eta", "p"])["G_inf_norm"].apply(
-    lambda s: bool((np.diff(s.values) < 0).all()))  # True when ||G_F(inf)|| falls with K beyond n - 1
+# cos_gain: min over (p, K) of the cosine's gain from the smallest to the largest eta; wide_norm: per (eta, p),
+# True when ||G_F(inf)|| falls with K beyond n - 1
+cos_gain, wide_norm = ch.lemma1_trends(lem, min(lemma1_etas), max(lemma1_etas))
 print(f"Lemma 1: F~^T F~ off/diag ratio in [{lem['ftf_offdiag_ratio'].min():.3f}, {lem['ftf_offdiag_ratio'].max():.3f}]; "
       f"Eq. 5 rel err in [{lem['eq5_rel_err'].min():.3f}, {lem['eq5_rel_err'].max():.3f}]; "
       f"cos(G_F(inf), Y~Y~^T F~) in [{lem['cos_signal'].min():.3f}, {lem['cos_signal'].max():.3f}]; "

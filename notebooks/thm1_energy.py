@@ -98,26 +98,22 @@ FIGURES = ["thm1_gradcheck", "thm1_alignment"]  # declared outputs: <out_dir>/<n
 import time
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 import torch
 
 import li2core
-from li2core import TrainConfig, figures, measures
+from li2core import figures
 from li2core import theory as th
 from li2core.chapters import thm1_energy as ch
 from li2core.tasks import make_task, split
 
 t_start = time.time()
 group = f"Z{M}"
-base = dict(group=group, train_frac=train_frac, width=width, activation=activation, loss=loss,
-            eval_every=eval_every)
-configs = (
-    [TrainConfig(optimizer="adam", lr=adam_lr, weight_decay=adam_weight_decay, epochs=adam_epochs, seed=s, **base)
-     for s in range(seeds)]
-    + [TrainConfig(optimizer="sgd", lr=sgd_lr, weight_decay=sgd_weight_decay, epochs=sgd_epochs, seed=s, **base)
-       for s in range(seeds)]
-)  # validated here: a bad parameter raises ValueError naming it
+configs = ch.stage2_configs(
+    group, train_frac, width, activation, loss, eval_every, seeds,
+    adam_lr=adam_lr, adam_weight_decay=adam_weight_decay, adam_epochs=adam_epochs,
+    sgd_lr=sgd_lr, sgd_weight_decay=sgd_weight_decay, sgd_epochs=sgd_epochs,
+)  # seeds Adam runs, then seeds SGD runs; validated here: a bad parameter raises ValueError naming it
 for name in gradcheck_activations:
     th.energy(torch.zeros(2 * M, dtype=torch.float64), group, name)  # validates the activation names
 if not (isinstance(align_every, int) and align_every >= 1):
@@ -134,21 +130,10 @@ print(f"profile={profile}: {group}, K={width}, n_train={configs[0].n_train} (p={
 # Random unit nodes $\mathbf w \in \mathbb R^{2M}$, $\mathcal E$ on the training pairs of seed 0 (float64).
 
 # %%
-rows0 = train_rows[0]
-parts, gc = [], {}
-for act in gradcheck_activations:
-    W_nodes = th.random_starts(gradcheck_nodes, M, seed=123)  # (B, 2M), one node per row
-    G = th.energy_grad(W_nodes, group, act, rows0)
-    G_fd = th.energy_grad_fd(W_nodes, group, act, rows0, h=fd_step)
-    G_eq6 = th.eq6_rhs(W_nodes.T, group, act, rows0).T  # Eq. 6 with the explicit X (n x 2M), node by node
-    gc[act] = (float(th.rel_err(G_fd, G).max()), float(th.rel_err(G_eq6, G).max()))
-    B, d = G.shape
-    parts.append(pd.DataFrame({"activation": act, "node": np.repeat(np.arange(B), d), "coord": np.tile(np.arange(d), B),
-                               "analytic": G.reshape(-1).numpy(), "fd": G_fd.reshape(-1).numpy(),
-                               "eq6": G_eq6.reshape(-1).numpy()}))
+gradcheck, gc = ch.gradcheck_frame(group, gradcheck_activations, train_rows[0], gradcheck_nodes, fd_step, seed=123)
+for act, (e_fd, e_eq6) in gc.items():
     print(f"sigma={act}: max relative error (max over nodes of max_i |.-grad E|_i / max_i |grad E|_i): "
-          f"finite differences {gc[act][0]:.2e}, Eq. 6 with explicit X {gc[act][1]:.2e}")
-gradcheck = pd.concat(parts, ignore_index=True)
+          f"finite differences {e_fd:.2e}, Eq. 6 with explicit X {e_eq6:.2e}")
 fig = ch.thm1_gradcheck(gradcheck)
 figures.save_figure(fig, out_dir, "thm1_gradcheck", ch.thm1_gradcheck_data(gradcheck))
 plt.show()
@@ -163,32 +148,21 @@ plt.show()
 
 # %%
 t0 = time.time()
-snap = set()
-for c in configs:
-    ep = range(0, c.epochs, align_every)
-    snap |= set(ep) | {e + 1 for e in ep}
-res = li2core.train(configs, device=device, snapshots=sorted(snap), progress=False, metrics="basic")  # accuracy and loss only
+snap = ch.snapshot_epochs(configs, align_every)  # every t of the alignment measures and t + 1
+res = li2core.train(configs, device=device, snapshots=snap, progress=False, metrics="basic")  # accuracy and loss only
 df = res.frame()
 print(f"{len(configs)} runs trained on {res.device} in {time.time() - t0:.1f} s")
 
 t0 = time.time()
-aligns = []
-for i, c in enumerate(configs):
-    a = ch.stage2_alignment(res, i, range(0, c.epochs, align_every), train_rows[c.seed])
-    a["run"], a["optimizer"], a["seed"] = i, c.optimizer, c.seed
-    aligns.append(a)
-align = pd.concat(aligns, ignore_index=True)
+align = ch.alignment_frame(res, configs, align_every, train_rows)
 print(f"alignment measures at {align['epoch'].nunique()} epochs x {len(configs)} runs x K={width} nodes: {time.time() - t0:.1f} s")
 
-windows = measures.stage2_window(df, train_thr, test_thr, by=("run",))
-windows["optimizer"] = windows["run"].map(lambda i: configs[i].optimizer)
-windows["seed"] = windows["run"].map(lambda i: configs[i].seed)
+windows = ch.stage2_windows(df, configs, train_thr, test_thr)
 print(windows.to_string(index=False))
-curves = df[["run", "epoch", "train_acc", "test_acc"]].assign(optimizer=df["optimizer"])
+curves = ch.accuracy_curves(df)
 
 # %%
-titles = {"adam": f"Adam (lr {adam_lr:g}, wd {adam_weight_decay:g})",
-          "sgd": f"SGD, momentum 0.9 (lr {sgd_lr:g}, wd {sgd_weight_decay:g})"}
+titles = ch.optimizer_titles(adam_lr, adam_weight_decay, sgd_lr, sgd_weight_decay)
 fig = ch.thm1_alignment(align, curves, windows, titles=titles)
 figures.save_figure(fig, out_dir, "thm1_alignment", ch.thm1_alignment_data(align, curves, windows))
 plt.show()
@@ -213,12 +187,8 @@ plt.show()
 #   stays at the random-subspace level ≈ 0.11: the nodes' signals $\mathbf g_j$ are not collapsed on one direction.
 
 # %%
-in_win = align.merge(windows[["run", "start", "end"]], on="run")
-in_win = in_win[(in_win["epoch"] >= in_win["start"]) & (in_win["epoch"] < in_win["end"])]
-stage2 = in_win.groupby(["optimizer", "measure"])["value"].median().unstack("measure")
-per_epoch = align[align["measure"] != "independence"].groupby(["optimizer", "measure", "epoch"])["value"].median()
-peak = per_epoch.groupby(["optimizer", "measure"]).max().unstack("measure")
-peak_epoch = per_epoch.groupby(["optimizer", "measure"]).idxmax().map(lambda k: k[-1]).unstack("measure")
+# Stage-II medians per (optimizer, measure); peak over epochs of the per-epoch median, and its epoch
+stage2, peak, peak_epoch = ch.stage2_summary(align, windows)
 show = ["lossgrad_vs_gradE", "lossgrad_vs_gradE_tangent", "update_vs_gradE", "update_vs_gradE_tangent",
         "update_vs_lossgrad_tangent", "gradE_tangent_share", "purity", "independence"]
 print("Median over nodes, seeds and Stage-II epochs:")

@@ -74,13 +74,10 @@ import time
 
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
-import torch
 
 from li2core import figures, groups
-from li2core import theory as th
 from li2core.chapters import thm2_maxima as ch
-from li2core.tasks import make_task, n_train_for, split
+from li2core.tasks import n_train_for
 
 t_start = time.time()
 G = {name: groups.make(name) for name in group_names}  # validated: an unknown name raises ValueError naming it
@@ -106,15 +103,10 @@ print(f"profile={profile}: {n_starts} starts per group, seed {seed}, purity thre
 
 # %%
 t0 = time.time()
-surveys = {name: ch.maxima_survey(g, n_starts, seed, "sqr", pure=pure, tol=ascent_tol, steps=ascent_steps,
-                                  zero_tol=zero_tol) for name, g in G.items()}
-frame = pd.concat([s.frame for s in surveys.values()], ignore_index=True)
-spectra = pd.concat([s.spectra for s in surveys.values()], ignore_index=True)
+surveys, frame, spectra = ch.survey_groups(G, n_starts, seed, "sqr", pure=pure, tol=ascent_tol, steps=ascent_steps,
+                                           zero_tol=zero_tol)
 print(f"ascent + classification + tangent Hessians for {len(G)} groups x {n_starts} starts: {time.time() - t0:.1f} s")
-summary = frame.groupby("group", sort=False).agg(
-    converged=("converged", "mean"), max_steps=("steps", "max"), share_pure=("pure", "mean"),
-    min_purity=("purity", "min"), components_reached=("component", "nunique"))
-summary["components_total"] = [len(G[n].real_isotypic_projectors()) - 1 for n in summary.index]
+summary = ch.survey_summary(frame, G)
 print(summary.to_string(float_format=lambda v: f"{v:.6g}"))
 
 # %%
@@ -157,23 +149,11 @@ plt.show()
 # \mathbf u\mathbf v^\top$, without the 2, so $\hat S = \hat{\mathbf u}\hat{\mathbf v}^*$ instead of
 # $2\hat{\mathbf u}\hat{\mathbf v}^*$, and the 2 squares into 4 in Eq. 20–22. The location of the maxima is
 # unaffected (a constant factor). `theory.energy_cross_term` evaluates the cross-term energy with either
-# coefficient; the ratio is checked below on random $\mathbf w$ and at the maxima.
+# coefficient; the ratio is checked below on random $\mathbf w$ and at the maxima
+# (`chapters.thm2_maxima.cross_term_ratios`).
 
 # %%
-ratios = {}
-for name, g in G.items():
-    w_rand = th.random_starts(50, g.order, seed + 1)
-    w_max = surveys[name].w
-    ratios[name] = {
-        "E / E_cross(coef=2), random w": float((th.energy(w_rand, g) / th.energy_cross_term(w_rand, g, 2.0)).sub(1).abs().max()),
-        "E / E_cross(coef=1), random w": float((th.energy(w_rand, g) / th.energy_cross_term(w_rand, g, 1.0)).mean()),
-        "E / E_cross(coef=1), maxima": float((th.energy(w_max, g) / th.energy_cross_term(w_max, g, 1.0)).mean()),
-        "E_cross(coef=1) / E_paper, maxima": float((th.energy_cross_term(w_max, g, 1.0).numpy()
-                                                   / frame.loc[frame["group"] == name, "E_paper"].to_numpy()).mean()),
-    }
-ratio_table = pd.DataFrame(ratios).T
-ratio_table.columns = ["max |E/E_cross(2) - 1|", "E/E_cross(1) random w", "E/E_cross(1) maxima",
-                       "E_cross(1)/E_paper maxima"]
+ratio_table = ch.cross_term_ratios(G, surveys, seed + 1)  # 50 random unit w per group
 print(ratio_table.to_string(float_format=lambda v: f"{v:.6g}"))
 
 # %% [markdown]
@@ -196,9 +176,7 @@ print(ratio_table.to_string(float_format=lambda v: f"{v:.6g}"))
 # (with $\mathbf v$ the second half of $\mathbf w$).
 
 # %%
-shape = frame.groupby(["group", "kind"], sort=False).agg(
-    n=("start", "size"), u_power_min=("u_power", "min"), u_power_max=("u_power", "max"),
-    dist_paper_form_median=("dist_paper_form", "median"), dist_paper_form_max=("dist_paper_form", "max"))
+shape = ch.paper_form_table(frame)
 print(shape.to_string(float_format=lambda v: f"{v:.3g}"))
 
 # %% [markdown]
@@ -222,10 +200,7 @@ print(shape.to_string(float_format=lambda v: f"{v:.3g}"))
 # ## Flatness (Cor. 1): the tangent Hessian at every maximum
 
 # %%
-flat = frame.groupby(["group", "kind"], sort=False).agg(
-    n=("start", "size"), n_zero_min=("n_zero", "min"), n_zero_max=("n_zero", "max"),
-    n_pos_max=("n_pos", "max"), ev_max_max=("ev_max", "max"), ev_min_min=("ev_min", "min"),
-    strict=("strict", "mean"))
+flat = ch.flatness_table(frame)
 print(flat.to_string(float_format=lambda v: f"{v:.3g}"))
 fig = ch.thm2_hessian_spectra(frame, spectra, zero_tol=zero_tol)
 figures.save_figure(fig, out_dir, "thm2_hessian_spectra", ch.thm2_hessian_spectra_data(frame, spectra))
@@ -256,19 +231,7 @@ plt.show()
 # ## Cor. 2: modular addition
 
 # %%
-cor2 = {}
-for name in [n for n in group_names if G[n].is_abelian and len(G[n].factors) == 1]:
-    f = frame[frame["group"] == name]
-    M = G[name].order
-    by_j = f.groupby("label")["E"].agg(["size", "min", "max"])
-    cor2[name] = {
-        "M": M, "all pure": bool(f["pure"].all()), "frequencies reached": len(by_j),
-        "E* (1 <= j < M/2)": float(f.loc[f["type"] == "complex", "E"].mean()), "paper M/16": M / 16,
-        "E* (j = M/2)": float(f.loc[f["type"] == "real", "E"].mean()) if M % 2 == 0 else float("nan"),
-        "paper M/8": M / 8 if M % 2 == 0 else float("nan"),
-        "E spread": float(f.groupby("type")["E"].agg(lambda e: e.max() - e.min()).max()),
-    }
-cor2 = pd.DataFrame(cor2).T
+cor2 = ch.cor2_table(frame, G)
 print(cor2.to_string())
 
 # %% [markdown]
@@ -283,44 +246,25 @@ print(cor2.to_string())
 # With $\sigma(x) = x$, $\mathcal E(\mathbf w) = \frac12\mathbf w^\top A\mathbf w$ with $A = X^\top\tilde Y\tilde Y^\top X$
 # (`theory.lda_matrix`); $\tilde Y^\top X = \mathrm{diag}(c_h)(\mu_h - \bar\mu)$ holds the class-mean offsets of the
 # inputs (`theory.class_means`), so $\mathcal E$ is the between-class scatter that LDA maximises. We compute it on
-# all $M^2$ pairs and on a random training subset (fraction `linear_train_frac`).
+# all $M^2$ pairs and on a random training subset (fraction `linear_train_frac`; `chapters.thm2_maxima.linear_lda`).
 
 # %%
 gl = groups.make(linear_group)
+lda = ch.linear_lda(gl, linear_train_frac, n_starts, seed, tol=ascent_tol, steps=ascent_steps)
 Ml = gl.order
-sp = split(make_task(gl), linear_train_frac, seed)
-A_full = th.lda_matrix(gl)
-mu_full = th.class_means(gl)
-mu_dev_full = float((mu_full - mu_full.mean(0)).abs().max())
-w0 = th.random_starts(n_starts, Ml, seed + 2)
-r_full = th.project_ascent(w0, gl, "linear", tol=ascent_tol, steps=ascent_steps)
-print(f"{linear_group}, all {Ml * Ml} pairs: max |class mean - mean| = {mu_dev_full:.2e}; "
-      f"max |X^T Y~ Y~^T X| entry = {float(A_full.abs().max()):.2e}; max E over {n_starts} starts = "
-      f"{float(th.energy(w0, gl, 'linear').abs().max()):.2e}; ascent steps taken (max) = {int(r_full.steps.max())}")
-
-A_tr = th.lda_matrix(gl, sp.train)
-evals, evecs = torch.linalg.eigh(A_tr)
-v_top = evecs[:, -1]
-r_tr = th.project_ascent(w0, gl, "linear", rows=sp.train, tol=ascent_tol, steps=ascent_steps)
-cos_top = (r_tr.w @ v_top).abs()
-mu_tr = th.class_means(gl, sp.train)
-print(f"{linear_group}, {sp.n_train} training pairs (p = {linear_train_frac}): top eigenvalues of X^T Y~ Y~^T X "
+evals, r_tr = lda.evals, lda.ascent_train
+print(f"{linear_group}, all {Ml * Ml} pairs: max |class mean - mean| = {lda.mu_dev_full:.2e}; "
+      f"max |X^T Y~ Y~^T X| entry = {float(lda.A_full.abs().max()):.2e}; max E over {n_starts} starts = "
+      f"{lda.E0_max:.2e}; ascent steps taken (max) = {int(lda.ascent_full.steps.max())}")
+print(f"{linear_group}, {lda.n_train} training pairs (p = {linear_train_frac}): top eigenvalues of X^T Y~ Y~^T X "
       f"{evals[-1]:.4f}, {evals[-2]:.4f} (gap {evals[-1] - evals[-2]:.4f}); ascent: converged {float(r_tr.converged.float().mean()):.2f}, "
-      f"max steps {int(r_tr.steps.max())}, min |cos(w, v_top)| = {float(cos_top.min()):.12f}, "
+      f"max steps {int(r_tr.steps.max())}, min |cos(w, v_top)| = {float(lda.cos_top.min()):.12f}, "
       f"E = {float(r_tr.E.min()):.6f}..{float(r_tr.E.max()):.6f} vs lambda_max/2 = {float(evals[-1]) / 2:.6f}")
-print(f"max |class mean - mean| on the training rows: {float((mu_tr - mu_tr.mean(0)).abs().max()):.3f}")
-
-z_tr = th.class_signal(v_top, gl, "linear", sp.train)
-z_te = th.class_signal(v_top, gl, "linear", sp.test)
-lin = pd.concat([pd.DataFrame({"class": np.arange(Ml), "rows": "training rows", "signal": z_tr.numpy()}),
-                 pd.DataFrame({"class": np.arange(Ml), "rows": "held-out rows", "signal": z_te.numpy()})])
-lin_data = ch.thm2_linear_data(lin)
-corr_lin = float(lin_data["corr"].iloc[0])
-E_te_top = float(th.energy(v_top, gl, "linear", rows=sp.test))
-print(f"top LDA direction: E on training rows {float(th.energy(v_top, gl, 'linear', rows=sp.train)):.4f}, on held-out rows "
-      f"{E_te_top:.4f}, on all pairs {float(th.energy(v_top, gl, 'linear')):.1e}; corr(per-class signal train, held-out) = {corr_lin:.6f}")
-fig = ch.thm2_linear(lin)
-figures.save_figure(fig, out_dir, "thm2_linear", lin_data)
+print(f"max |class mean - mean| on the training rows: {lda.mu_dev_train:.3f}")
+print(f"top LDA direction: E on training rows {lda.E_top_train:.4f}, on held-out rows "
+      f"{lda.E_top_test:.4f}, on all pairs {lda.E_top_all:.1e}; corr(per-class signal train, held-out) = {lda.corr:.6f}")
+fig = ch.thm2_linear(lda.signal)
+figures.save_figure(fig, out_dir, "thm2_linear", lda.data)
 plt.show()
 
 # %% [markdown]
@@ -356,8 +300,8 @@ print(f"distance from the form [u; +-P u]: real 1-d irreps max {real1['dist_pape
       f"other irreps median {other['dist_paper_form'].median():.3f}")
 print(f"E(w) / E_cross(w; coef 1) on random w and at maxima: {ratio_table.iloc[:, 1].min():.12f} .. "
       f"{ratio_table.iloc[:, 2].max():.12f}")
-print(f"linear sigma: min |cos(ascent output, top eigenvector)| = {float(cos_top.min()):.12f}; "
-      f"full-data max |X^T Y~ Y~^T X| = {float(A_full.abs().max()):.1e}; corr(train, held-out class signal) = {corr_lin:.3f}")
+print(f"linear sigma: min |cos(ascent output, top eigenvector)| = {float(lda.cos_top.min()):.12f}; "
+      f"full-data max |X^T Y~ Y~^T X| = {float(lda.A_full.abs().max()):.1e}; corr(train, held-out class signal) = {lda.corr:.3f}")
 print(f"notebook time so far: {time.time() - t_start:.1f} s")
 
 # %%
@@ -386,8 +330,9 @@ for name, row in cor2.iterrows():
     if row["M"] % 2 == 0:
         assert abs(row["E* (j = M/2)"] / row["E* (1 <= j < M/2)"] - 2) < 1e-10, f"Cor. 2: E*(M/2) != 2 E* on {name}"
 # Linear sigma: one global maximum (up to sign) on training rows, reached from every start; nothing on full data
-assert float(A_full.abs().max()) < 1e-12, "linear sigma: X^T Y~ Y~^T X is not 0 on the full group data"
-assert float(cos_top.min()) > 1 - 1e-8, f"linear sigma: ascent missed the top eigenvector (min |cos| {float(cos_top.min()):.3g})"
-assert corr_lin < -0.5, f"linear sigma: per-class LDA signal on held-out rows is not reversed (corr {corr_lin:.3f})"
+assert float(lda.A_full.abs().max()) < 1e-12, "linear sigma: X^T Y~ Y~^T X is not 0 on the full group data"
+assert float(lda.cos_top.min()) > 1 - 1e-8, \
+    f"linear sigma: ascent missed the top eigenvector (min |cos| {float(lda.cos_top.min()):.3g})"
+assert lda.corr < -0.5, f"linear sigma: per-class LDA signal on held-out rows is not reversed (corr {lda.corr:.3f})"
 print("All Theorem 2 / Cor. 1-2 checks hold, with the declared deviations: E* is 4x the printed constants; "
       "the maxima are [u; +-P u'] (a larger, flat set); real 1-d maxima are strict, not flat.")

@@ -72,14 +72,11 @@ import math
 import time
 
 import matplotlib.pyplot as plt
-import numpy as np
-import pandas as pd
 import torch
 
 from li2core import figures, fourier, groups
 from li2core import theory as th
 from li2core.chapters import thm3_reconstruction as ch
-from li2core.losses import center
 
 torch.set_num_threads(1)  # tiny matrices: one thread is ~10x faster than contending for two cores
 t_start = time.time()
@@ -102,14 +99,11 @@ print("node counts derived in this chapter (asserted below):", counts)
 # ascent lands wherever the start leads.
 
 # %%
-res = th.project_ascent(th.random_starts(n_starts, M, seed=seed), G, "sqr", steps=ascent_steps, tol=ascent_tol)
-conv = res.converged
-W_learn = res.w[conv]  # (B, 2M) learned maxima
-freq_learn, delta_learn = fourier.fourier_offset(W_learn, M)
-purity_learn = fourier.dominant_component(W_learn.numpy(), G)[1]
+lr = ch.learned_real_maxima(G, n_starts, seed, ascent_steps, ascent_tol)
+res, conv, W_learn, freq_learn, delta_learn = lr.ascent, lr.converged, lr.W, lr.freq, lr.delta
 print(f"converged: {int(conv.sum())}/{n_starts}; E at the maxima: min {float(res.E[conv].min()):.12f}, "
       f"max {float(res.E[conv].max()):.12f} (M/4 = {M / 4})")
-print(f"purity (power in the dominant frequency): min {purity_learn.min():.12f}")
+print(f"purity (power in the dominant frequency): min {lr.purity.min():.12f}")
 print("maxima per frequency j:", {int(j): int((freq_learn == j).sum()) for j in range(1, nf + 1)})
 sd = torch.sin(delta_learn).abs()
 print(f"|sin(delta)| of the learned maxima: min {float(sd.min()):.3f}, median {float(sd.median()):.3f}, "
@@ -128,16 +122,11 @@ print(f"|sin(delta)| of the learned maxima: min {float(sd.min()):.3f}, median {f
 # `theory.exact_maxima_residual`).
 
 # %%
-W_exact, _ = fourier.real_fourier_nodes(M, 8, offset=0.0, seed=seed)
-rec_exact = th.reconstruct(W_exact, G)
-Yhat_exact = center(rec_exact.F) @ rec_exact.V
-cos_half_err = float((Yhat_exact - th.exact_maxima_prediction(M)).abs().max())
-curve_exact = th.reconstruction_curve(W_exact, G, range(1, W_exact.shape[1] + 1))
-res_exact_all = np.array([c["residual"] for c in curve_exact])
-print(f"K = {W_exact.shape[1]} exact maxima (8 per frequency, random phases, both signs): residual "
+ex = ch.exact_maxima_fit(M, G, 8, seed)
+rec_exact, cos_half_err, res_exact_all, K_plateau = ex.rec, ex.cos_half_err, ex.residuals, ex.K_plateau
+print(f"K = {ex.W.shape[1]} exact maxima (8 per frequency, random phases, both signs): residual "
       f"{rec_exact.residual:.15f}; 1/sqrt(2) = {1 / math.sqrt(2):.15f}; rank of F~ = {rec_exact.rank}")
-K_plateau = int(np.argmax(np.abs(res_exact_all - 1 / math.sqrt(2)) <= 1e-9)) + 1
-print(f"residual over K = 1..{W_exact.shape[1]}: from {res_exact_all[0]:.4f} down to {res_exact_all.min():.15f}, "
+print(f"residual over K = 1..{ex.W.shape[1]}: from {res_exact_all[0]:.4f} down to {res_exact_all.min():.15f}, "
       f"reached at K = {K_plateau} ({K_plateau // nf} per frequency: three nodes of one sign are needed to "
       f"cancel the junk of the cosine features) and never lower")
 print(f"max |Y^ - (cosine half of Y~)| = {cos_half_err:.2e}")
@@ -152,21 +141,12 @@ print(f"max |Y^ - (cosine half of Y~)| = {cos_half_err:.2e}")
 # paper's $2M-2$. The count $2M-2$ *is* reachable with real maxima, but only in a special layout
 # (`layout="quadrature"` of `fourier.real_fourier_nodes`): two nodes whose common phases differ by $\pi/2$
 # have opposite junk, so their sum is a pure label feature; two such pairs with different offsets give both
-# label directions — 4 nodes per frequency. Learned maxima have generic phases and offsets, so they need 8.
+# label directions — 4 nodes per frequency. Learned maxima have generic phases and offsets, so they need 8
+# (`chapters.thm3_reconstruction.real_width_curves`).
 
 # %%
-W_rand, _ = fourier.real_fourier_nodes(M, 8, offset=offset, seed=seed)
-W_quad, _ = fourier.real_fourier_nodes(M, 4, offset=offset, seed=seed, layout="quadrature")
-order_learn = th.round_robin(freq_learn, 8)  # learned maxima, taken frequency by frequency
-W_learn_rr = W_learn[order_learn].T
-Ks_real = list(range(1, 8 * nf + 1))
-curves = {
-    "exact real maxima $[u;\\pm Pu]$": curve_exact,
-    f"real maxima, offsets $|\\delta|\\sim${offset:g} (generic)": th.reconstruction_curve(W_rand, G, Ks_real),
-    "real maxima, quadrature layout": th.reconstruction_curve(W_quad, G, range(1, 4 * nf + 1)),
-    "learned real maxima (ascent)": th.reconstruction_curve(W_learn_rr, G, range(1, W_learn_rr.shape[1] + 1)),
-}
-rK = {name: {c["K"]: c["residual"] for c in cur} for name, cur in curves.items()}
+curves = ch.real_width_curves(M, G, ex.curve, W_learn, freq_learn, offset, seed)
+rK = ch.residual_lookup(curves)
 names = list(curves)
 r_rand_full, r_rand_less = rK[names[1]][8 * nf], rK[names[1]][7 * nf]
 r_quad_full, r_quad_less = rK[names[2]][4 * nf], rK[names[2]][4 * nf - 1]
@@ -176,7 +156,7 @@ print(f"generic offsets {offset:g}:   K = 4(M-1) = {8 * nf}: residual {r_rand_fu
 print(f"quadrature layout:       K = 2M-2 = {4 * nf}: residual {r_quad_full:.2e};  K = {4 * nf - 1}: {r_quad_less:.4f}")
 print(f"learned maxima (ascent): K = 4(M-1) = {8 * nf}: residual {r_learn_full:.2e};  "
       f"K = {7 * nf} (7 per frequency): {r_learn_less:.4f}")
-rank_learn = {j: th.feature_rank(W_learn[freq_learn == j].T, G) for j in range(1, nf + 1)}
+rank_learn = ch.span_by_label(W_learn, freq_learn, range(1, nf + 1), G)
 print("dimension of the span of all learned maxima's features, per frequency:", rank_learn)
 
 # %% [markdown]
@@ -185,18 +165,10 @@ print("dimension of the span of all learned maxima's features, per frequency:", 
 # the round-off of float64 features ($\epsilon \approx 2\times10^{-16}$) is amplified by $\|V\|$: the residual
 # grows roughly like $1/|\delta|$ too (of the order of $10^{-16}\,\|V\|_F$), stays below $10^{-8}$ for
 # $|\delta| \gtrsim 10^{-5}$ at this size, and is back at $1/\sqrt2$ once $\sin\delta$ falls below the
-# pseudo-inverse's cut-off ($|\delta| \approx 10^{-14}$).
+# pseudo-inverse's cut-off ($|\delta| \approx 10^{-14}$; `chapters.thm3_reconstruction.offset_sweep`).
 
 # %%
-rows_off = []
-for layout, per in (("generic, 8 per frequency", 8), ("quadrature, 4 per frequency", 4)):
-    for d in [0.0] + list(offsets):
-        W_d, _ = fourier.real_fourier_nodes(M, per, offset=d, seed=seed,
-                                       layout="random" if per == 8 else "quadrature")
-        r = th.reconstruct(W_d, G)
-        rows_off.append({"layout": layout, "offset": d, "K": W_d.shape[1], "residual": r.residual,
-                         "V_norm": float(r.V.norm()), "rank": r.rank})
-off_df = pd.DataFrame(rows_off)
+off_df = ch.offset_sweep(M, G, offsets, seed)
 print(off_df.to_string(index=False, float_format=lambda x: f"{x:.3g}"))
 fig = ch.thm3_offsets(off_df)
 figures.save_figure(fig, out_dir, "thm3_offsets", ch.thm3_offsets_data(off_df))
@@ -215,19 +187,11 @@ plt.show()
 # (`theory.energy_complex`, `theory.project_ascent`), then count nodes for two readouts:
 # **complex least squares** $\min_V\|\tilde Y - \tilde FV\|$ (the theorem's setting) and the author's
 # **real-part readout** $\min_V\|\tilde Y - \mathrm{Re}(\tilde FV)\|$, in which $k$ and $-k$ give the same
-# real features (`theory.reconstruct_complex`).
+# real features (`theory.reconstruct_complex`; `chapters.thm3_reconstruction.complex_width_curves`).
 
 # %%
-resc = th.project_ascent(th.random_complex_starts(n_starts, M, seed=seed + 1), G, steps=ascent_steps,
-                                 tol=ascent_tol)
-convc = resc.converged
-Wc_learn = resc.w[convc]
-spec = fourier.cyclic_spectrum(Wc_learn, M)
-k_learn = spec.argmax(-1)
-chi = torch.exp(2j * math.pi * torch.outer(k_learn.double(), torch.arange(M, dtype=torch.float64)) / M)
-alpha = (chi.conj() * Wc_learn[:, :M]).sum(-1)
-beta = (chi.conj() * Wc_learn[:, M:]).sum(-1)
-ratio = beta / alpha
+lc = ch.learned_complex_maxima(G, n_starts, seed + 1, ascent_steps, ascent_tol)
+resc, convc, spec, ratio = lc.ascent, lc.converged, lc.spectrum, lc.ratio
 print(f"complex ascent: converged {int(convc.sum())}/{n_starts}; E: min {float(resc.E[convc].min()):.12f}, "
       f"max {float(resc.E[convc].max()):.12f} (M/2 = {M / 2}); power in one character: "
       f"min {float(spec.max(-1).values.min()):.12f}")
@@ -236,38 +200,20 @@ print(f"|beta/alpha| in [{float(ratio.abs().min()):.9f}, {float(ratio.abs().max(
 E_node = float(th.energy_complex(fourier.complex_fourier_node(M, 1), G)[0])
 print(f"E over C at the constructed node [chi_1; chi_1]/||.||: {E_node:.12f}")
 
-Wc_pm, _ = fourier.complex_fourier_nodes(M, 2, seed=seed, layout="pm", irreps="all")  # +- pairs, k = 1..M-1
-Wc_pm_half, _ = fourier.complex_fourier_nodes(M, 2, seed=seed, layout="pm", irreps="half")  # k = 1..(M-1)/2
-order_c = th.round_robin(k_learn, 3)
-Wc_learn_rr = Wc_learn[order_c].T
-order_c_pairs = th.round_robin(torch.minimum(k_learn, M - k_learn), 3)  # by conjugate pair {k, -k}
-Wc_learn_pairs = Wc_learn[order_c_pairs].T
-curves.update({
-    "complex $\\pm$ pairs, complex LS": th.reconstruction_curve(Wc_pm, G, range(1, Wc_pm.shape[1] + 1), "complex"),
-    "complex $\\pm$ pairs ($k\\leq M/2$), Re readout": th.reconstruction_curve(
-        Wc_pm_half, G, range(1, Wc_pm_half.shape[1] + 1), "real"),
-    "learned complex maxima, complex LS": th.reconstruction_curve(
-        Wc_learn_rr, G, range(1, Wc_learn_rr.shape[1] + 1), "complex"),
-})
-rK = {name: {c["K"]: c["residual"] for c in cur} for name, cur in curves.items()}
-r_cpm = th.reconstruct_complex(Wc_pm, G, "complex").residual
-r_cpm_less = th.reconstruct_complex(Wc_pm[:, :-1], G, "complex").residual
-r_cpm_half_complex = th.reconstruct_complex(Wc_pm_half, G, "complex").residual
-r_cpm_half_real = th.reconstruct_complex(Wc_pm_half, G, "real").residual
-r_cpm_half_real_less = th.reconstruct_complex(Wc_pm_half[:, :-1], G, "real").residual
-r_cl3 = th.reconstruct_complex(Wc_learn_rr[:, : 3 * (M - 1)], G, "complex").residual
-r_cl2 = th.reconstruct_complex(Wc_learn_rr[:, : 2 * (M - 1)], G, "complex").residual
-r_cp3 = th.reconstruct_complex(Wc_learn_pairs[:, : 3 * nf], G, "real").residual
-r_cp2 = th.reconstruct_complex(Wc_learn_pairs[:, : 2 * nf], G, "real").residual
-print(f"+- pairs, all k, complex LS:   K = 2M-2 = {Wc_pm.shape[1]}: {r_cpm:.2e};  K = {Wc_pm.shape[1] - 1}: {r_cpm_less:.4f}")
-print(f"+- pairs, k <= M/2, complex LS: K = M-1 = {Wc_pm_half.shape[1]}: {r_cpm_half_complex:.4f}")
-print(f"+- pairs, k <= M/2, Re readout: K = M-1 = {Wc_pm_half.shape[1]}: {r_cpm_half_real:.2e};  "
-      f"K = {Wc_pm_half.shape[1] - 1}: {r_cpm_half_real_less:.4f}")
+cw = ch.complex_width_curves(M, G, lc.W, lc.k, seed)
+curves.update(cw.curves)
+rK = ch.residual_lookup(curves)
+r_cpm, r_cpm_less, r_cpm_half_complex, r_cpm_half_real, r_cpm_half_real_less, r_cl3, r_cl2, r_cp3, r_cp2 = cw.residuals
+K_pm, K_pm_half = cw.W_pm.shape[1], cw.W_pm_half.shape[1]
+print(f"+- pairs, all k, complex LS:   K = 2M-2 = {K_pm}: {r_cpm:.2e};  K = {K_pm - 1}: {r_cpm_less:.4f}")
+print(f"+- pairs, k <= M/2, complex LS: K = M-1 = {K_pm_half}: {r_cpm_half_complex:.4f}")
+print(f"+- pairs, k <= M/2, Re readout: K = M-1 = {K_pm_half}: {r_cpm_half_real:.2e};  "
+      f"K = {K_pm_half - 1}: {r_cpm_half_real_less:.4f}")
 print(f"learned complex maxima, complex LS: 3 per character (K = {3 * (M - 1)}): {r_cl3:.2e}; "
       f"2 per character (K = {2 * (M - 1)}): {r_cl2:.4f}")
 print(f"learned complex maxima, Re readout: 3 per pair {{k,-k}} (K = {3 * nf}): {r_cp3:.2e}; "
       f"2 per pair (K = {2 * nf}): {r_cp2:.4f}")
-rank_c = {k: th.feature_rank(Wc_learn[k_learn == k].T, G) for k in range(1, M)}
+rank_c = ch.span_by_label(lc.W, lc.k, range(1, M), G)
 print("real dimension of the span of all learned complex maxima's features, per character k:", rank_c)
 
 # %% [markdown]
@@ -277,24 +223,16 @@ print("real dimension of the span of all learned complex maxima's features, per 
 # the pair, a space of dimension $M^2-1$ (the paper says $M^2$; one node is redundant after centring).
 
 # %%
-W_mem = th.memorization_nodes(M)
-W_rnd = torch.randn(2 * M, M * M, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
-W_mem = W_mem[:, torch.randperm(M * M, generator=torch.Generator().manual_seed(seed + 7))]  # pairs in random order
-Ks_big = sorted(set(np.unique(np.round(np.logspace(0, math.log10(M * M), 28)).astype(int)).tolist()
-                    + [M * M - 2, M * M - 1, M * M]))
-curves["memorisation nodes (one per pair)"] = th.reconstruction_curve(W_mem, G, Ks_big)
-curves["random Gaussian nodes"] = th.reconstruction_curve(W_rnd, G, Ks_big)
-rK = {name: {c["K"]: c["residual"] for c in cur} for name, cur in curves.items()}
-r_mem_full, r_mem_less = rK["memorisation nodes (one per pair)"][M * M - 1], rK["memorisation nodes (one per pair)"][M * M - 2]
-r_rnd_full, r_rnd_less = rK["random Gaussian nodes"][M * M - 1], rK["random Gaussian nodes"][M * M - 2]
+curves.update(ch.dense_node_curves(M, G, seed))
+rK = ch.residual_lookup(curves)
+r_mem_full, r_mem_less = rK[ch.MEMORISATION][M * M - 1], rK[ch.MEMORISATION][M * M - 2]
+r_rnd_full, r_rnd_less = rK[ch.RANDOM][M * M - 1], rK[ch.RANDOM][M * M - 2]
 print(f"memorisation nodes: K = M^2 - 1 = {M * M - 1}: {r_mem_full:.2e};  K = {M * M - 2}: {r_mem_less:.4f};  "
-      f"K = M^2: {rK['memorisation nodes (one per pair)'][M * M]:.2e}")
+      f"K = M^2: {rK[ch.MEMORISATION][M * M]:.2e}")
 print(f"random nodes:       K = M^2 - 1 = {M * M - 1}: {r_rnd_full:.2e};  K = {M * M - 2}: {r_rnd_less:.4f}")
 
-curve_df = pd.DataFrame([{"family": name, **c} for name, cur in curves.items() for c in cur])
-marks = {"$M-1$": M - 1, "$2M-2$ (paper)": 2 * M - 2, "$3(M-1)$": 3 * (M - 1), "$4(M-1)$": 4 * (M - 1),
-         "$M^2-1$": M * M - 1}
-fig = ch.thm3_residual_vs_K(curve_df, marks)
+curve_df = ch.curve_frame(curves)
+fig = ch.thm3_residual_vs_K(curve_df, ch.width_marks(M))
 figures.save_figure(fig, out_dir, "thm3_residual_vs_K", ch.thm3_residual_vs_K_data(curve_df))
 plt.show()
 
@@ -307,7 +245,7 @@ plt.show()
 
 # %% [markdown]
 # ## Non-Abelian groups
-# Same procedure on non-Abelian groups ($S_3$ and $D_5$ by default): ascent maxima, classified by the real
+# Same procedure on non-Abelian groups ($S_3$ and $D_5$ by default; `chapters.thm3_reconstruction.nonabelian_widths`): ascent maxima, classified by the real
 # isotypic component holding their power (`fourier.dominant_component`), and for each component the measured
 # dimension of the span of all its maxima's features (`theory.feature_rank`). We then feed $1, 2, \dots$ learned
 # maxima per component (at most its span) and compare with the paper's $2m_k^2d_k^2$ per irrep. For $S_3$ and $D_5$:
@@ -317,56 +255,21 @@ plt.show()
 # $\mathrm{Dic}_3$ or $S_4$ the components' spans overlap and it is less than their sum).
 
 # %%
-pc_rows = []
-for j_per in range(1, 9):
-    pc_rows.append({"case": f"Z{M}: learned real maxima", "per": j_per,
-                    "residual": rK["learned real maxima (ascent)"][j_per * nf], "span": max(rank_learn.values()),
-                    "paper": 4.0, "x_label": "learned maxima per frequency pair"})
-for j_per in range(1, 4):
-    pc_rows.append({"case": f"Z{M}: learned complex maxima, complex LS", "per": j_per,
-                    "residual": rK["learned complex maxima, complex LS"][j_per * (M - 1)], "span": 3,
-                    "paper": 2.0, "x_label": "learned maxima per character $k$"})
-    pc_rows.append({"case": f"Z{M}: learned complex maxima, Re readout", "per": j_per,
-                    "residual": th.reconstruct_complex(Wc_learn_pairs[:, : j_per * nf], G, "real").residual,
-                    "span": 3, "paper": 4.0, "x_label": "learned maxima per pair $\\{k,-k\\}$"})
-nonab = {}
-for Hg in nonab_groups:
-    rH = th.project_ascent(th.random_starts(3 * n_starts, Hg.order, seed=seed + 2), Hg, "sqr", steps=ascent_steps,
-                           tol=ascent_tol)
-    WH = rH.w[rH.converged]
-    comp, frac = fourier.dominant_component(WH.numpy(), Hg)
-    comp = torch.as_tensor(comp)
-    comps = Hg.real_isotypic_projectors()
-    labels = sorted(set(comp.tolist()))
-    span = {c: th.feature_rank(WH[comp == c].T, Hg) for c in labels}
-    paper_c = {c: 2 * len(comps[c].irreps) * comps[c].dim ** 4 for c in labels}  # 2 m_k^2 d_k^2 per complex irrep
-    smax = max(span.values())
-    c_big = next(c for c in labels if span[c] == smax)
-    res_per = {}
-    for per in range(1, smax + 1):
-        order = th.round_robin(comp, {c: min(per, span[c]) for c in labels})
-        # rtol: the maxima are converged to ~1e-12, so singular values below 1e-10 relative are convergence noise
-        res_per[per] = th.reconstruct(WH[order].T, Hg, rtol=1e-10).residual
-        pc_rows.append({"case": f"{Hg.name}: learned real maxima", "per": per, "residual": res_per[per],
-                        "span": smax, "paper": float(paper_c[c_big]),
-                        "x_label": "maxima per component (at most its span)"})
-    per_needed = min((q for q in res_per if res_per[q] <= 1e-8), default=None)
-    nonab[Hg.name] = dict(span=span, smax=smax, res=res_per, per_needed=per_needed, K_meas=th.feature_rank(WH.T, Hg),
-                          res_all=th.reconstruct(WH.T, Hg, rtol=1e-10).residual,
-                          K_paper=th.theorem3_width(Hg)[0], conv=int(rH.converged.sum()),
-                          E=sorted(set(np.round(rH.E[rH.converged].numpy(), 9).tolist())), min_purity=float(frac.min()),
-                          kind={c: (comps[c].dim, comps[c].type) for c in labels}, missing=len(comps) - 1 - len(labels))
-    print(f"{Hg.name} (M = {Hg.order}): converged {nonab[Hg.name]['conv']}/{3 * n_starts}; E values {nonab[Hg.name]['E']}; "
-          f"min purity {frac.min():.12f}; components without a maximum: {nonab[Hg.name]['missing']}")
-    print(f"   feature-span dimension per component (d_k, type): "
-          + ", ".join(f"{c}: {span[c]} ({comps[c].dim}, {comps[c].type})" for c in labels))
+nonab_list = [ch.nonabelian_widths(Hg, 3 * n_starts, seed + 2, ascent_steps, ascent_tol) for Hg in nonab_groups]
+nonab = {d["name"]: d for d in nonab_list}
+for d in nonab_list:
+    span, smax, res_per = d["span"], d["smax"], d["res"]
+    print(f"{d['name']} (M = {d['M']}): converged {d['conv']}/{d['starts']}; E values {d['E']}; "
+          f"min purity {d['min_purity']:.12f}; components without a maximum: {d['missing']}")
+    print("   feature-span dimension per component (d_k, type): "
+          + ", ".join(f"{c}: {span[c]} ({d['kind'][c][0]}, {d['kind'][c][1]})" for c in span))
     print(f"   residual with {smax - 1} / {smax} maxima in the largest components: {res_per[smax - 1]:.4f} / "
-          f"{res_per[smax]:.2e}; residual <= 1e-8 from {per_needed} per component on; all {len(WH)} maxima: "
-          f"{nonab[Hg.name]['res_all']:.1e}")
-    print(f"   nodes needed K = dimension of the span of all maxima's features = {nonab[Hg.name]['K_meas']} "
-          f"(sum over components {sum(span.values())}); paper's K = {nonab[Hg.name]['K_paper']}; "
-          f"memorisation M^2 = {Hg.order ** 2}")
-pc_df = pd.DataFrame(pc_rows)
+          f"{res_per[smax]:.2e}; residual <= 1e-8 from {d['per_needed']} per component on; all {d['n_maxima']} maxima: "
+          f"{d['res_all']:.1e}")
+    print(f"   nodes needed K = dimension of the span of all maxima's features = {d['K_meas']} "
+          f"(sum over components {sum(span.values())}); paper's K = {d['K_paper']}; "
+          f"memorisation M^2 = {d['M'] ** 2}")
+pc_df = ch.per_component_frame(M, G, rK, max(rank_learn.values()), cw.W_learn_pairs, nonab_list)
 fig = ch.thm3_per_component(pc_df)
 figures.save_figure(fig, out_dir, "thm3_per_component", ch.thm3_per_component_data(pc_df))
 plt.show()

@@ -71,8 +71,6 @@ import math
 import time
 
 import matplotlib.pyplot as plt
-import numpy as np
-import pandas as pd
 import torch
 
 from li2core import figures, groups
@@ -87,7 +85,6 @@ for act in activations:
     th.memorization_phi(torch.tensor(1.0), act)  # ValueError for an unknown activation
 p = th.single_target_probabilities(M, p_seed)  # ValueError unless argmax p is unique
 rows = th.single_target_rows(G, target)  # ValueError for a target outside 0..M-1
-wts = th.single_target_weights(G, target, p)
 g_star = int(p.argmax())
 print(f"profile={profile}: {G.name} (M = {M}), target h = {target}, pairs (g, g^-1 h) = "
       f"{[(int(r) // M, int(r) % M) for r in rows[:4]]} ...; g* = {g_star}, p_g* = {float(p.max()):.4f}, "
@@ -102,30 +99,20 @@ print(f"profile={profile}: {G.name} (M = {M}), target h = {target}, pairs (g, g^
 # shows it is optimal.)
 
 # %%
-red, kkt, lam = {}, {}, {}
-F = {}
+sol = ch.reduced_solutions(p, activations)  # the reduced problem two ways, per activation
+red, kkt, lam, F = sol
 for act in activations:
-    red[act] = th.memorization_reduced(p, act)
-    kkt[act], lam[act] = th.memorization_kkt(p, act)
-    F[act] = float(th.memorization_objective(red[act], p, act))
     print(f"{act:5s}: sum s^2 = {float(red[act].pow(2).sum()):.15f}; max |s_reduced - s_formula| = "
           f"{float((red[act] - kkt[act]).abs().max()):.1e}; F(s) = {F[act]:.12f}; lambda = {lam[act]:.6f}")
-mass_sqr = float(red["sqr"][g_star] ** 2 / red["sqr"].pow(2).sum()) if "sqr" in red else float("nan")
-relu_dev = float(((red["relu"] - math.sqrt(2) * p / p.norm()).abs() / (math.sqrt(2) * p / p.norm())).max()) \
-    if "relu" in red else float("nan")
+cert = ch.reduced_certificates(red, p)
 if "sqr" in red:
-    print(f"x^2: share of sum s^2 on g* = {mass_sqr:.15f}; F = {F['sqr']:.15f} vs bound 2 p_g* = {2 * float(p.max()):.15f}")
+    print(f"x^2: share of sum s^2 on g* = {cert['mass_sqr']:.15f}; F = {F['sqr']:.15f} vs bound 2 p_g* = {2 * float(p.max()):.15f}")
 if "relu" in red:
-    print(f"ReLU: max relative deviation from sqrt2 p/||p|| = {relu_dev:.1e}; F = {F['relu']:.15f} vs bound "
+    print(f"ReLU: max relative deviation from sqrt2 p/||p|| = {cert['relu_dev']:.1e}; F = {F['relu']:.15f} vs bound "
           f"sqrt2 ||p|| = {math.sqrt(2) * float(p.norm()):.15f}")
 if "silu" in red:
-    s_silu = red["silu"]
-    kkt_spread = p * th.memorization_phi(s_silu, "silu")
-    silu_min = float(s_silu.min())
-    silu_ordered = bool(torch.equal(torch.argsort(s_silu), torch.argsort(p)))
-    kkt_rel = float((kkt_spread.max() - kkt_spread.min()) / kkt_spread.mean())
-    print(f"SiLU: min s_g = {silu_min:.4f}; s ordered like p: {silu_ordered}; p_g phi(s_g): "
-          f"relative spread {kkt_rel:.1e} (mean {float(kkt_spread.mean()):.6f} = 2 lambda = {2 * lam['silu']:.6f})")
+    print(f"SiLU: min s_g = {cert['silu_min']:.4f}; s ordered like p: {cert['silu_ordered']}; p_g phi(s_g): "
+          f"relative spread {cert['kkt_rel']:.1e} (mean {cert['kkt_mean']:.6f} = 2 lambda = {2 * lam['silu']:.6f})")
 
 # %% [markdown]
 # ## (b) Ascent of the full energy
@@ -142,38 +129,15 @@ if "silu" in red:
 
 # %%
 W0 = th.random_starts(n_starts, M, seed=seed)
-starts = {"ascent, Gaussian starts": W0, "ascent, positive starts": W0.abs()}
-ends, rows_max, info = {}, [], {}
-for act in activations:
-    w_star = th.memorization_node(red[act], G, target)
-    E_star = float(th.energy(w_star, G, act, weights=wts))
-    E_lit = float(th.energy(w_star, G, act, rows=rows, weights=p))
-    info[act] = dict(w_star=w_star, E_star=E_star, E_lit=E_lit, norm=float(w_star.norm()),
-                     s_back=th.pair_sums(w_star, G, target))
-    for method, w0 in starts.items():
-        r = th.project_ascent(w0, G, act, steps=ascent_steps, weights=wts)
-        ends[act, method] = dict(w=r.w, E=r.E, converged=r.converged, stalled=r.stalled, steps=r.steps)
-    if act in flow_activations:
-        wf, Ef = th.sphere_flow(W0, G, act, dt=flow_dt, steps=flow_steps, weights=wts)
-        ends[act, "small-step flow, Gaussian starts"] = dict(w=wf, E=Ef, converged=None, stalled=None, steps=None)
-    for method, e in ends.items():
-        if method[0] != act:
-            continue
-        cos = e["w"] @ w_star
-        if act in ("sqr", "relusqr"):
-            cos = cos.abs()  # x^2 is even: -w is the same node
-        z = th.memorization_objective(th.pair_sums(e["w"], G, target), p, act)  # z_h of the end point
-        e["cos"], e["z"] = cos, z
-        for b in range(e["w"].shape[0]):
-            rows_max.append({"activation": act, "method": method[1], "start": b, "E": float(e["E"][b]),
-                             "E_ratio": float(e["E"][b]) / E_star, "cos": float(cos[b]), "z_h": float(z[b])})
-max_df = pd.DataFrame(rows_max)
+info = ch.reference_nodes(red, G, target, p, activations)
+ends = ch.full_energy_ascents(W0, G, target, p, info, activations, ascent_steps, flow_activations, flow_dt, flow_steps)
+max_df = ch.maxima_frame(ends, info)
 for act in activations:
     d = info[act]
     print(f"{act:5s}: ||w*|| = {d['norm']:.15f}; pair sums of w* = s*: max error "
           f"{float((d['s_back'] - red[act]).abs().max()):.1e}; E(w*) = {d['E_star']:.12f}; "
-          f"(1 - 1/M) F^2 / 2 = {0.5 * (1 - 1 / M) * F[act] ** 2:.12f}; literal E on the {M} single-target rows = {d['E_lit']:.1e}")
-    for method in ["ascent, Gaussian starts", "ascent, positive starts", "small-step flow, Gaussian starts"]:
+          f"(1 - 1/M) F^2 / 2 = {th.reduced_energy(F[act], M):.12f}; literal E on the {M} single-target rows = {d['E_lit']:.1e}")
+    for method in [ch.GAUSSIAN, ch.POSITIVE, ch.FLOW]:
         if (act, method) not in ends:
             continue
         e = ends[act, method]
@@ -200,38 +164,13 @@ for act in activations:
 # %%
 checks = {}
 if "silu" in activations:
-    e = ends["silu", "ascent, Gaussian starts"]
-    neg = e["z"] < 0
-    checks["silu_neg_share"] = float(neg.float().mean())
-    if bool(neg.any()):
-        w_neg = e["w"][neg][int(e["E"][neg].argmax())]
-        s_neg = th.pair_sums(w_neg, G, target)
-        eig_neg = th.tangent_hessian(w_neg, G, "silu", weights=wts)
-        checks.update(silu_neg_E=float(e["E"][neg].max()) / info["silu"]["E_star"], silu_neg_eigmax=float(eig_neg.max()),
-                      silu_neg_smax=float(s_neg.max()), silu_neg_converged=float(e["converged"][neg].float().mean()))
-        print(f"SiLU, second maximum: {int(neg.sum())}/{n_starts} Gaussian starts; E/E* = {checks['silu_neg_E']:.4f}; "
-              f"max s_g = {checks['silu_neg_smax']:.4f} (all negative); largest tangent-Hessian eigenvalue "
-              f"{checks['silu_neg_eigmax']:.2e} (< 0: strict local maximum)")
-    pos = ~neg
-    checks["silu_pos_cos"] = float(e["cos"][pos].min())
-    eig_star = th.tangent_hessian(info["silu"]["w_star"], G, "silu", weights=wts)
-    checks["silu_star_eigmax"] = float(eig_star.max())
+    checks.update(ch.silu_second_maximum(ends, info, G, target, p))
+    if "silu_neg_E" in checks:
+        print(f"SiLU, second maximum: {int((ends['silu', ch.GAUSSIAN]['z'] < 0).sum())}/{n_starts} Gaussian starts; "
+              f"E/E* = {checks['silu_neg_E']:.4f}; max s_g = {checks['silu_neg_smax']:.4f} (all negative); largest "
+              f"tangent-Hessian eigenvalue {checks['silu_neg_eigmax']:.2e} (< 0: strict local maximum)")
 if "relu" in activations and "relu" in flow_activations:
-    s0 = th.pair_sums(W0, G, target)
-    dead0 = s0 < 0
-    wf = ends["relu", "small-step flow, Gaussian starts"]["w"]
-    sf = th.pair_sums(wf, G, target)
-    checks.update(relu_dead_starts=int(dead0.any(-1).sum()), relu_dead_pairs=int(dead0.sum()),
-                  relu_flow_dead_max=float(sf[dead0].max()) if bool(dead0.any()) else float("nan"),
-                  relu_flow_live_min=float(sf[~dead0].min()), relu_flow_cos_min=float(ends["relu", "small-step flow, Gaussian starts"]["cos"].min()),
-                  relu_flow_E_max=float(max_df.query("activation == 'relu' and method == 'small-step flow, Gaussian starts'")["E_ratio"].max()))
-    # the flow's end points are the spreading solution of the live pairs: s proportional to p on them
-    live_dev = []
-    for b in range(n_starts):
-        live = ~dead0[b]
-        target_s = math.sqrt(2) * p[live] / p[live].norm()
-        live_dev.append(float(((sf[b, live] - target_s).abs() / target_s).max()))
-    checks["relu_flow_live_dev"] = max(live_dev)
+    checks.update(ch.relu_flow_dead_pairs(W0, ends, info, G, target, p))
     print(f"ReLU flow: {checks['relu_dead_starts']}/{n_starts} starts have dead pairs ({checks['relu_dead_pairs']} pairs); "
           f"at the end their s_g <= {checks['relu_flow_dead_max']:.1e}, live s_g >= {checks['relu_flow_live_min']:.3f}; "
           f"live pairs match sqrt2 p/||p|| (restricted) to {checks['relu_flow_live_dev']:.1e}; cos(w, w*) min "
@@ -244,22 +183,7 @@ if "relu" in activations and "relu" in flow_activations:
 # is the KKT curve $s = \phi^{-1}(2\lambda/p)$ drawn for all $p$ (for ReLU the line $s = p/(2\lambda)$ through the origin).
 
 # %%
-prof_rows = []
-for act in activations:
-    best = ends[act, "ascent, Gaussian starts"]
-    wb = best["w"][int(best["E"].argmax())]
-    s_full = th.pair_sums(wb, G, target)
-    if act in ("sqr", "relusqr") and float(s_full.sum()) < 0:
-        s_full = -s_full  # the even activation's other sign of the same node
-    for g in range(M):
-        for src, sv in (("reduced problem (ascent on $s$)", red[act]), ("paper's formula", kkt[act]),
-                        ("full $\\mathcal{E}$ ascent, mapped to $s$", s_full)):
-            prof_rows.append({"activation": act, "source": src, "g": g, "p": float(p[g]), "s": float(sv[g])})
-    if act in ("relu", "silu", "linear"):
-        pg = torch.linspace(float(p.min()) * 0.25, float(p.max()) * 1.1, 120, dtype=torch.float64)
-        for pv, sv in zip(pg.tolist(), th.memorization_profile(pg, lam[act], act).tolist()):
-            prof_rows.append({"activation": act, "source": "KKT curve", "g": -1, "p": pv, "s": sv})
-prof_df = pd.DataFrame(prof_rows)
+prof_df = ch.profile_frame(ends, sol, G, target, p, activations)
 fig = ch.thm5_profiles(prof_df)
 figures.save_figure(fig, out_dir, "thm5_profiles", ch.thm5_profiles_data(prof_df))
 plt.show()
@@ -288,20 +212,21 @@ plt.show()
 
 # %%
 for act in activations:
-    for method in ["ascent, Gaussian starts", "ascent, positive starts"]:
+    for method in [ch.GAUSSIAN, ch.POSITIVE]:
         e = ends[act, method]
         print(f"{act:5s} {method:25s}: converged {int(e['converged'].sum())}/{n_starts}, stalled {int(e['stalled'].sum())}, "
               f"min cos(w, w*) over the starts with z_h > 0: {float(e['cos'][e['z'] > 0].min()):.9f}")
 for act in activations:
     print(f"{act:5s} reduced: ||w*|| = {info[act]['norm']:.15f}; reduced vs formula {float((red[act] - kkt[act]).abs().max()):.1e}; "
-          f"E(w*) = {info[act]['E_star']:.12f} = (1-1/M) F^2/2 = {0.5 * (1 - 1 / M) * F[act] ** 2:.12f}; "
+          f"E(w*) = {info[act]['E_star']:.12f} = (1-1/M) F^2/2 = {th.reduced_energy(F[act], M):.12f}; "
           f"literal single-target E = {info[act]['E_lit']:.1e}")
 if "sqr" in activations:
-    print(f"x^2: share of sum s^2 on g* = {mass_sqr:.15f} (claim: focused, >= 0.999)")
+    print(f"x^2: share of sum s^2 on g* = {cert['mass_sqr']:.15f} (claim: focused, >= 0.999)")
 if "relu" in activations:
-    print(f"ReLU: max relative deviation of s from sqrt2 p/||p|| = {relu_dev:.1e} (claim: s proportional to p, <= 1e-4)")
+    print(f"ReLU: max relative deviation of s from sqrt2 p/||p|| = {cert['relu_dev']:.1e} (claim: s proportional to p, <= 1e-4)")
 if "silu" in activations:
-    print(f"SiLU: min s_g = {silu_min:.4f} (> 0), ordered like p: {silu_ordered}, relative spread of p_g phi(s_g) = {kkt_rel:.1e}")
+    print(f"SiLU: min s_g = {cert['silu_min']:.4f} (> 0), ordered like p: {cert['silu_ordered']}, "
+          f"relative spread of p_g phi(s_g) = {cert['kkt_rel']:.1e}")
 print("full-E checks:", {k: (float(f"{v:.6g}") if isinstance(v, float) else v) for k, v in checks.items()})
 
 # %%
@@ -312,18 +237,18 @@ assert all(abs(info[a]["E_lit"]) <= 1e-20 for a in activations), \
 for act in activations:
     d = info[act]
     assert float((d["s_back"] - red[act]).abs().max()) <= 1e-12, f"{act}: pair_sums(memorization_node(s)) != s"
-    assert abs(d["E_star"] - 0.5 * (1 - 1 / M) * F[act] ** 2) <= 1e-12 * max(1.0, d["E_star"]), \
-        f"{act}: E(w*) = {d['E_star']} differs from (1 - 1/M) F^2 / 2 = {0.5 * (1 - 1 / M) * F[act] ** 2}"
+    assert abs(d["E_star"] - th.reduced_energy(F[act], M)) <= 1e-12 * max(1.0, d["E_star"]), \
+        f"{act}: E(w*) = {d['E_star']} differs from (1 - 1/M) F^2 / 2 = {th.reduced_energy(F[act], M)}"
     assert float((red[act] - kkt[act]).abs().max()) <= 1e-8, \
         f"{act}: reduced ascent and the paper's formula differ by {float((red[act] - kkt[act]).abs().max()):.1e}"
 if "sqr" in activations:
-    assert mass_sqr >= 0.999, f"x^2 is not focused: share on g* = {mass_sqr:.6f} < 0.999"
+    assert cert["mass_sqr"] >= 0.999, f"x^2 is not focused: share on g* = {cert['mass_sqr']:.6f} < 0.999"
     assert abs(F["sqr"] - 2 * float(p.max())) <= 1e-12, f"x^2: F = {F['sqr']} below the bound 2 p_g*"
     for method in ["ascent, Gaussian starts", "ascent, positive starts"]:
         assert float(ends["sqr", method]["cos"].min()) >= 0.999, \
             f"x^2 {method}: min |cos(w, w*)| = {float(ends['sqr', method]['cos'].min()):.6f} < 0.999"
 if "relu" in activations:
-    assert relu_dev <= 1e-4, f"ReLU s is not proportional to p: max relative deviation {relu_dev:.1e} > 1e-4"
+    assert cert["relu_dev"] <= 1e-4, f"ReLU s is not proportional to p: max relative deviation {cert['relu_dev']:.1e} > 1e-4"
     assert abs(F["relu"] - math.sqrt(2) * float(p.norm())) <= 1e-12, f"ReLU: F = {F['relu']} below sqrt2 ||p||"
     for method in ["ascent, Gaussian starts", "ascent, positive starts"]:
         assert float(ends["relu", method]["cos"].min()) >= 0.999, \
@@ -335,8 +260,9 @@ if "relu" in activations and "relu" in flow_activations:  # declared deviation: 
         f"{checks['relu_flow_live_dev']:.1e} from the restricted spreading solution (want <= 1e-3)"
     assert checks["relu_flow_E_max"] < 1, "ReLU flow: a start with dead pairs still reached E*"
 if "silu" in activations:
-    assert silu_min > 0 and silu_ordered, f"SiLU: min s_g = {silu_min:.3e}, ordered like p: {silu_ordered}"
-    assert kkt_rel <= 1e-6, f"SiLU: p_g phi(s_g) is not constant (relative spread {kkt_rel:.1e})"
+    assert cert["silu_min"] > 0 and cert["silu_ordered"], \
+        f"SiLU: min s_g = {cert['silu_min']:.3e}, ordered like p: {cert['silu_ordered']}"
+    assert cert["kkt_rel"] <= 1e-6, f"SiLU: p_g phi(s_g) is not constant (relative spread {cert['kkt_rel']:.1e})"
     assert checks["silu_pos_cos"] >= 0.999, f"SiLU: an ascent end point with z_h > 0 has cos {checks['silu_pos_cos']:.6f} < 0.999"
     assert checks["silu_star_eigmax"] < 0, f"SiLU: w* is not a strict local maximum (eigenvalue {checks['silu_star_eigmax']:.1e})"
     assert float(ends["silu", "ascent, positive starts"]["cos"].min()) >= 0.999, "SiLU: a positive start missed w*"

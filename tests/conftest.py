@@ -13,6 +13,10 @@ ROOT = Path(__file__).resolve().parents[1]
 TOOLS = ROOT / "tools"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+# tests/oracles.py holds independent implementations used as oracles: tests import them as `from oracles import ...`.
+TESTS = Path(__file__).resolve().parent
+if str(TESTS) not in sys.path:
+    sys.path.insert(0, str(TESTS))
 # The book build driver is a script, not part of li2core: tests import it as `import build_book`.
 if str(TOOLS) not in sys.path:
     sys.path.insert(0, str(TOOLS))

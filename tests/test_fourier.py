@@ -3,12 +3,12 @@
 (Moved from tests/test_groups.py, tests/test_theory.py, tests/test_thm2_maxima_lib.py, tests/test_thm3_reconstruction_lib.py.)"""
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
 import pytest
 import torch
+from oracles import S3
 
 from li2core import fourier, groups
 from li2core import theory as th
@@ -19,20 +19,6 @@ n, K, M = 9, 4, 5
 
 
 DT = torch.float64
-
-
-class _Sym:
-    """The symmetric group S_k from its Cayley table only (independent of li2core.groups)."""
-
-    def __init__(self, k: int):
-        perms = list(itertools.permutations(range(k)))
-        index = {p: i for i, p in enumerate(perms)}
-        self.order = len(perms)
-        # (p q)(i) = p(q(i))
-        self.table = np.array([[index[tuple(p[q[i]] for i in range(k))] for q in perms] for p in perms])
-
-
-S3 = _Sym(3)
 
 
 def test_inverse_perm():
@@ -207,3 +193,16 @@ def test_component_labels():
     labs = component_labels("Z4xZ3")
     assert labs[0] == (0, 0) and len(labs) == len(set(labs))
     assert len(component_labels("D5")) == 4 and component_labels("D5")[0] == 0
+
+
+def test_character_coefficients():
+    M = 5
+    k = torch.tensor([1, 3])
+    m = torch.arange(M, dtype=torch.float64)
+    chi = torch.exp(2j * np.pi * k[:, None].double() * m / M)
+    a = torch.tensor([0.5 + 0.2j, -1.0j], dtype=torch.complex128)
+    b = torch.tensor([0.3 - 0.1j, 2.0 + 0j], dtype=torch.complex128)
+    W = torch.cat([a[:, None] * chi, b[:, None] * chi], dim=1)
+    alpha, beta = fourier.character_coefficients(W, k, M)
+    np.testing.assert_allclose(alpha.numpy(), M * a.numpy(), rtol=1e-12)  # <chi_k, a chi_k> = a M
+    np.testing.assert_allclose(beta.numpy(), M * b.numpy(), rtol=1e-12)

@@ -450,3 +450,9 @@ def test_irreps_are_fast_and_cached(name):
     assert all(a is b for a, b in zip(first, g.irreps()))  # cached
     assert g.irrep_dims() == groups.make(name).irrep_dims()
     assert math.isclose(sum(d * d for d in g.irrep_dims()), g.order)
+
+
+@pytest.mark.parametrize("name, cyclic", [("Z12", True), ("Z4xZ7", True), ("Z3xZ2xZ17", True), ("Z2xZ2xZ9", False),
+                                          ("Z6xZ4xZ2", False), ("D5", False), ("S3", False), ("Dic3", False)])
+def test_is_cyclic(name, cyclic):
+    assert groups.make(name).is_cyclic is cyclic

@@ -1,15 +1,75 @@
 """Chapter ``fig3_grokking`` (paper-li2 Fig. 3): grokking with weight decay and none without, ``||G_F||``, the
-cosine distances of consecutive weights (V moves first, then W) and the diagonality measures; figures
-:func:`fig3_dynamics` and :func:`fig3_two_stage`.
+cosine distances of consecutive weights (V moves first, then W) and the diagonality measures. The run grid
+:func:`grokking_configs`, the checks' summary :func:`grokking_summary`; figures :func:`fig3_dynamics` and
+:func:`fig3_two_stage`.
 """
 from __future__ import annotations
+
+from typing import Any, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from .. import measures
 from ..figures import EPOCH_LABEL, LABELS, band_data, theme
+from ..train import TrainConfig
+
+
+def grokking_configs(
+    M: int,
+    width: int,
+    train_frac: float,
+    seeds: int,
+    weight_decays: Sequence[float],
+    epochs: int,
+    lr: float,
+    activation: str = "sqr",
+    loss: str = "mse_class",
+    optimizer: str = "adam",
+    eval_every: int = 4,
+) -> list[TrainConfig]:
+    """The runs of Fig. 3: one :class:`TrainConfig` on ``Z_M`` per (weight decay, seed ``0..seeds-1``), weight
+    decays outer, seeds inner (the order :func:`li2core.train` batches and :meth:`Results.frame` lists them).
+    ``weight_decays`` are the optimizer's. Validated by :class:`TrainConfig` (``ValueError`` naming a bad field).
+    """
+    return [
+        TrainConfig(group=f"Z{M}", train_frac=train_frac, width=width, activation=activation, loss=loss,
+                    optimizer=optimizer, lr=lr, weight_decay=wd, epochs=epochs, seed=s, eval_every=eval_every)
+        for wd in weight_decays
+        for s in range(seeds)
+    ]
+
+
+def grokking_summary(frame: pd.DataFrame, epochs: int, wd_on: float, threshold: float = 0.95) -> dict[str, Any]:
+    """The numbers Fig. 3's checks are about, from the tidy frame of :func:`li2core.train` (columns ``epoch,
+    weight_decay, seed, test_acc, dV_cos_dist, dW_cos_dist, ftf_offdiag_ratio, fft_offdiag_ratio``).
+
+    Returns a dict: ``acc_on`` / ``acc_off`` (final test accuracy per seed at ``epochs`` with weight decay
+    ``wd_on`` / without, a Series indexed by seed; ``acc_off`` is ``None`` when the frame has no run with
+    weight decay 0), ``grokked`` (share of ``acc_on >= threshold``), ``grok_epoch`` (first epoch at which the
+    seed-mean test accuracy with ``wd_on`` reaches ``threshold``; NaN if never), ``per_seed_grok`` (the same per
+    seed, :func:`measures.first_epoch_reaching`), ``peak_V`` / ``peak_W`` (epochs at which the seed-mean
+    cosine distances between consecutive ``V`` / ``W`` peak: Stage I then Stage II), ``ftf_max`` / ``fft_max``
+    (largest seed-mean off-diagonal/diagonal ratio of ``F~^T F~`` / ``P1perp F F^T`` through Stages I-II, i.e.
+    epochs up to ``grok_epoch``, or all epochs if it never groks; the paper's "up to 8%").
+    """
+    final = frame[frame["epoch"] == epochs].set_index(["weight_decay", "seed"])["test_acc"]
+    acc_on = final.loc[wd_on]
+    acc_off = final.loc[0.0] if (frame["weight_decay"] == 0.0).any() else None
+    on = frame[frame["weight_decay"] == wd_on]
+    mean_test = measures.mean_curve(on, "test_acc")
+    reached = mean_test >= threshold
+    grok_epoch = float(mean_test[reached].index.min()) if reached.any() else float("nan")
+    stage12 = on[on["epoch"] <= (grok_epoch if np.isfinite(grok_epoch) else epochs)]
+    return dict(
+        acc_on=acc_on, acc_off=acc_off, grokked=float((acc_on >= threshold).mean()), grok_epoch=grok_epoch,
+        per_seed_grok=measures.first_epoch_reaching(on, "test_acc", threshold, by=["seed"]),
+        peak_V=measures.peak_epoch(on, "dV_cos_dist"), peak_W=measures.peak_epoch(on, "dW_cos_dist"),
+        ftf_max=float(measures.mean_curve(stage12, "ftf_offdiag_ratio").max()),
+        fft_max=float(measures.mean_curve(stage12, "fft_offdiag_ratio").max()),
+    )
 
 _FIG3_PANELS: list[tuple[str, list[str], str]] = [
     ("accuracy", ["train_acc", "test_acc"], "linear"),

@@ -1,8 +1,9 @@
 """Chapter ``fig5_scaling_law`` (paper-li2 Thm 4, Figs. 5-7): the generalisation boundary of a sweep and the fit of
 ``c`` in ``p_crit = c ln M / M`` (:func:`boundary`, :func:`fit_c`), Theorem 4 directly (do the Fourier maxima of the
-subsampled energy survive? :func:`maxima_survival`), the energy of learned nodes (:func:`node_energies`); figures
-:func:`fig5_phase`, :func:`fig5_collapse`, :func:`fig5_budget`, :func:`thm4_survival`, :func:`fig6_lr`,
-:func:`fig7_energy`.
+subsampled energy survive? :func:`maxima_survival`), the energy of learned nodes (:func:`node_energies`); the
+chapter's drivers (the sweep grid :func:`sweep_configs`, :func:`panel_fits`, :func:`budget_fits`,
+:func:`survival_sweep`, :func:`lr_configs`, :func:`learned_nodes`); figures :func:`fig5_phase`, :func:`fig5_collapse`,
+:func:`fig5_budget`, :func:`thm4_survival`, :func:`fig6_lr`, :func:`fig7_energy`.
 
 The arithmetic of the law itself (the critical ratio, the crossing of a level on a grid, Fig. 7's reference energies)
 is :mod:`li2core.theory.scaling`; the frames here come from :mod:`li2core.sweep` stores.
@@ -10,9 +11,8 @@ is :mod:`li2core.theory.scaling`; the frames here come from :mod:`li2core.sweep`
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -24,9 +24,15 @@ from .. import fourier
 from .. import theory as th
 from ..figures import theme
 from ..groups import make as make_group
-from ..measures import ols_slope
 from ..tasks import CRITICAL_C, make_task, split
-from ..theory.scaling import critical_ratio, last_up_crossing
+from ..theory.scaling import (
+    bootstrap_c,
+    c_statistics,
+    critical_ratio,
+    grid_boundary,
+    reference_energies,
+)
+from ..train import Results, TrainConfig
 
 
 def _boundary_arrays(frame: pd.DataFrame, x: str, y: str, by: Sequence[str], replicate: str):
@@ -53,7 +59,7 @@ def boundary(
     """The generalization boundary: per key of ``by``, the ``x`` at which the replicate-mean of ``y`` crosses
     ``level`` (Fig. 5: ``x = p``, ``y`` = final test accuracy, mean over seeds, ``level = 0.5``).
 
-    ``frame`` has one row per run (e.g. :func:`load`); rows with the same key, ``x`` and ``replicate`` are
+    ``frame`` has one row per run (e.g. :func:`li2core.sweep.load`); rows with the same key, ``x`` and ``replicate`` are
     averaged first. The crossing is found by linear interpolation on the ``x`` grid of each key and is the
     *last upward* crossing: the interval ``[x_i, x_{i+1}]`` where ``i`` is the largest grid index whose mean is
     below ``level`` (so every larger grid point is at or above it). When the largest grid point is still below
@@ -72,12 +78,10 @@ def boundary(
         raise ValueError(f"frame: missing columns {missing}; have {list(frame.columns)}")
     rows = []
     for key, xs, A in _boundary_arrays(frame, x, y, by, replicate):
-        a = np.nanmean(A, axis=1)
-        xc, code, ib = last_up_crossing(xs, a[None, :], level, with_index=True)
-        c = int(code[0])
-        i = None if c else int(ib[0])
+        xc, c, ib = grid_boundary(xs, A, level)
+        i = None if c else ib
         row = dict(zip(by, key))
-        row.update({f"{x}_crit": float(xc[0]), "censored": _CENSOR[c],
+        row.update({f"{x}_crit": xc, "censored": _CENSOR[c],
                     "x_lo": float(xs[i]) if i is not None else np.nan,
                     "x_hi": float(xs[i + 1]) if i is not None else np.nan,
                     "n_x": len(xs), "n_rep": int(np.isfinite(A).sum(axis=1).min())})
@@ -132,7 +136,9 @@ def fit_c(
     its spread across keys, a bootstrap interval over the replicates (seeds are resampled with replacement
     within every key, independently per key, and the boundaries recomputed), the least-squares ``c``, and
     the trend of ``c_M`` against ``ln M`` (slope, standard error, bootstrap interval): a slope consistent with
-    0 is the "collapse" Theorem 4 predicts. See :class:`CFit`.
+    0 is the "collapse" Theorem 4 predicts. See :class:`CFit`. The arithmetic is
+    :func:`li2core.theory.scaling.c_statistics` and :func:`~li2core.theory.scaling.bootstrap_c`; this function turns
+    the sweep's frame into their grids.
     """
     if "M" not in by:
         raise ValueError(f"by: must contain 'M' (the group order); got {list(by)}")
@@ -140,47 +146,16 @@ def fit_c(
         raise ValueError(f"ci: must lie in (0, 1); got {ci}")
     per = boundary(frame, x=x, y=y, by=by, level=level, replicate=replicate)
     ok = per["censored"] == ""
-    cM = per.loc[ok, "c"].to_numpy(dtype=float)
-    lnM = np.log(per.loc[ok, "M"].to_numpy(dtype=float))
-    pc = per.loc[ok, f"{x}_crit"].to_numpy(dtype=float)
-    xr = lnM / np.exp(lnM)
-    n = int(ok.sum())
-    c = float(cM.mean()) if n else float("nan")
-    c_se = float(cM.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
-    c_ls = float((pc * xr).sum() / (xr**2).sum()) if n else float("nan")
-    slope, slope_se = ols_slope(lnM, cM)
-    lo_q, hi_q = (1 - ci) / 2, 1 - (1 - ci) / 2
-    c_ci, slope_ci, c_boot_se = (float("nan"), float("nan")), (float("nan"), float("nan")), float("nan")
-    if n_boot > 0 and n:
-        rng = np.random.default_rng(seed)
-        arrays = _boundary_arrays(frame, x, y, by, replicate)
+    st = c_statistics(per.loc[ok, "M"].to_numpy(dtype=float), per.loc[ok, f"{x}_crit"].to_numpy(dtype=float))
+    nan2 = (float("nan"), float("nan"))
+    c_ci, slope_ci, c_boot_se = nan2, nan2, float("nan")
+    if n_boot > 0 and st["n"]:
         m_idx = list(by).index("M")
-        cb = np.full((n_boot, len(arrays)), np.nan)
-        for k, (key, xs, A) in enumerate(arrays):
-            R = A.shape[1]
-            idx = rng.integers(0, R, size=(n_boot, R))
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns of a sparse design
-                means = np.nanmean(A[:, idx], axis=2).T  # (n_boot, n_x)
-            xc, code = last_up_crossing(xs, means, level)
-            cb[:, k] = np.where(code == 0, critical_ratio(xc, float(key[m_idx])), np.nan)
-        lnMb = np.log(np.array([float(k[m_idx]) for k, _, _ in arrays]))
-        cbar = np.full(n_boot, np.nan)
-        sl = np.full(n_boot, np.nan)
-        for b in range(n_boot):
-            good = np.isfinite(cb[b])
-            if good.any():
-                cbar[b] = cb[b, good].mean()
-                sl[b] = ols_slope(lnMb[good], cb[b, good])[0]
-        fin = cbar[np.isfinite(cbar)]
-        if fin.size:
-            c_ci = (float(np.quantile(fin, lo_q)), float(np.quantile(fin, hi_q)))
-            c_boot_se = float(fin.std(ddof=1)) if fin.size > 1 else float("nan")
-        fs = sl[np.isfinite(sl)]
-        if fs.size:
-            slope_ci = (float(np.quantile(fs, lo_q)), float(np.quantile(fs, hi_q)))
-    return CFit(c=c, c_se=c_se, c_ci=c_ci, c_boot_se=c_boot_se, c_ls=c_ls, slope=slope, slope_se=slope_se,
-                slope_ci=slope_ci, n=n, n_censored=int((~ok).sum()), per_key=per, n_boot=int(n_boot))
+        grids = [(float(key[m_idx]), xs, A) for key, xs, A in _boundary_arrays(frame, x, y, by, replicate)]
+        c_ci, c_boot_se, slope_ci = bootstrap_c(grids, level, n_boot, seed, ci)
+    return CFit(c=st["c"], c_se=st["c_se"], c_ci=c_ci, c_boot_se=c_boot_se, c_ls=st["c_ls"], slope=st["slope"],
+                slope_se=st["slope_se"], slope_ci=slope_ci, n=st["n"], n_censored=int((~ok).sum()), per_key=per,
+                n_boot=int(n_boot))
 
 
 def maxima_survival(
@@ -202,11 +177,11 @@ def maxima_survival(
     ``j = 1 .. M // 2``, start at the unit-norm maximum ``fourier.fourier_node(M, j, phase)`` of the full-data
     energy (a random phase per start, drawn from ``torch.Generator().manual_seed(seed)``) and run
     :func:`th.project_ascent` (``steps``, ``tol``) on the *subsampled* energy
-    ``E^(w) = 1/2 ||Y~_S^T sigma(X_S w)||^2`` (:func:`energy` with ``rows`` = the subset; ``Y~`` centred over
+    ``E^(w) = 1/2 ||Y~_S^T sigma(X_S w)||^2`` (:func:`th.energy` with ``rows`` = the subset; ``Y~`` centred over
     the subset; a uniform Horvitz-Thompson weight ``1/p`` would only rescale ``E^``).
 
     A start *survives* when the ascent ends at a node that is still single-frequency: at least
-    ``purity_min`` of its power (:func:`li2core.groups.purity`, both halves) in the start's real isotypic
+    ``purity_min`` of its power (:func:`li2core.fourier.purity`, both halves) in the start's real isotypic
     component. Returns a :class:`pandas.DataFrame`, one row per (subset, frequency): ``M, p, n_train,
     subset, freq, E_full`` (``E`` at the start, all ``M^2`` rows), ``E_start`` (``E^`` at the start),
     ``E_final`` (``E^`` at the end), ``purity`` (end power share in the start's component), ``dominant``
@@ -284,6 +259,133 @@ def node_energies(
     })
 
 
+# --- The chapter's drivers: run grids and the frames built from them -------------------------------------------
+
+CYCLIC_PANELS = ("Z_M, M prime", "Z_M, M composite")  # Fig. 5's two top panels, fitted together as "all cyclic Z_M"
+
+
+def fig5_panels(prime: Sequence[str], composite: Sequence[str], products: Sequence[str],
+                nonabelian: Sequence[str]) -> dict[str, list[str]]:
+    """Fig. 5's four panels (top left, top right, bottom left, bottom right): panel title -> group names."""
+    return {CYCLIC_PANELS[0]: list(prime), CYCLIC_PANELS[1]: list(composite),
+            "products of cyclic groups": list(products), "non-Abelian, max irrep dim 2": list(nonabelian)}
+
+
+def group_panel(panels: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    """Group name -> its panel title, in panel order (a group listed twice keeps its first position)."""
+    return {g: pan for pan, gs in panels.items() for g in gs}
+
+
+def with_panel(frame: pd.DataFrame, panel_of: Mapping[str, str]) -> pd.DataFrame:
+    """``frame`` with a last column ``panel`` = its ``group`` mapped through ``panel_of`` (a copy)."""
+    return frame.assign(panel=frame["group"].map(panel_of))
+
+
+def grid_p(M: int, ratio: float, p_max: float) -> float:
+    """Fig. 5's p grid in units of the critical ratio: ``p = ratio ln M / M``, clipped at ``p_max``, rounded to 4
+    decimals (the author's code sweeps ``critical_ratio_delta`` the same way)."""
+    return round(min(p_max, ratio * np.log(M) / M), 4)
+
+
+def sweep_configs(groups: Iterable[str], ratios: Sequence[float], seeds: int, p_max: float,
+                  **fields: Any) -> list[TrainConfig]:
+    """The Fig. 5 sweep: one :class:`TrainConfig` per (group, ratio, seed ``0..seeds-1``), in that order, with
+    ``train_frac = grid_p(M, ratio, p_max)`` and the other ``fields`` (width, lr, epochs, ...) shared."""
+    return [TrainConfig(group=g, train_frac=grid_p(make_group(g).order, r, p_max), seed=s, **fields)
+            for g in groups for r in ratios for s in range(seeds)]
+
+
+def panel_fits(runs: pd.DataFrame, panels: Iterable[str], level: float = 0.5, n_boot: int = 500) -> dict[str, CFit]:
+    """Fig. 5's constant ``c`` (:func:`fit_c`) per panel (bootstrap seed 1), over both cyclic panels
+    (``"all cyclic Z_M"``, seed 2) and over every run (``"all groups"``, seed 3). ``runs``: :func:`with_panel`
+    of the sweep's runs (one row per run, ``final_test_acc``)."""
+    fits = {pan: fit_c(runs[runs["panel"] == pan], level=level, n_boot=n_boot, seed=1) for pan in panels}
+    cyc = runs[runs["panel"].isin(list(CYCLIC_PANELS))]
+    fits["all cyclic Z_M"] = fit_c(cyc, level=level, n_boot=n_boot, seed=2)
+    fits["all groups"] = fit_c(runs, level=level, n_boot=n_boot, seed=3)
+    return fits
+
+
+def fits_table(fits: Mapping[str, CFit]) -> pd.DataFrame:
+    """One row per fit of :func:`panel_fits`: ``set, n_groups, censored, c, c_se_across_M, boot_lo, boot_hi,
+    c_least_squares, slope_vs_lnM, slope_se``."""
+    return pd.DataFrame([
+        dict(set=k, n_groups=f.n, censored=f.n_censored, c=f.c, c_se_across_M=f.c_se, boot_lo=f.c_ci[0],
+             boot_hi=f.c_ci[1], c_least_squares=f.c_ls, slope_vs_lnM=f.slope, slope_se=f.slope_se)
+        for k, f in fits.items()])
+
+
+def budget_fits(history: pd.DataFrame, panels: Iterable[str], budget_epochs: Sequence[int], level: float = 0.5,
+                n_boot: int = 200, seed: int = 4) -> pd.DataFrame:
+    """The boundary read off at earlier epochs of the same runs: per epoch in ``budget_epochs`` and panel,
+    :func:`fit_c` of the test accuracy at that epoch. ``history``: :func:`li2core.sweep.load_history`
+    (``test_acc``) with a ``panel`` column. Returns ``panel, epoch, c, c_lo, c_hi, n, n_censored, slope``;
+    ``ValueError`` for an epoch the history does not hold."""
+    rows = []
+    for e in budget_epochs:
+        at = history[history["epoch"] == e].rename(columns={"test_acc": "final_test_acc"})
+        if at.empty:
+            raise ValueError(f"budget_epochs: epoch {e} was not evaluated (evaluated: {sorted(set(history['epoch']))})")
+        for pan in panels:
+            f = fit_c(at[at["panel"] == pan], level=level, n_boot=n_boot, seed=seed)
+            rows.append(dict(panel=pan, epoch=e, c=f.c, c_lo=f.c_ci[0], c_hi=f.c_ci[1], n=f.n,
+                             n_censored=f.n_censored, slope=f.slope))
+    return pd.DataFrame(rows)
+
+
+def survival_sweep(Ms: Sequence[int], ps: Sequence[float], n_subsets: int, purity_min: float = 0.9,
+                   device: str | torch.device = "cpu", seed_offset: int = 100) -> pd.DataFrame:
+    """Theorem 4 directly over a grid: :func:`maxima_survival` for every ``(M, p)`` (``M`` outer), subset seed
+    ``seed_offset + M``; the rows of :func:`maxima_survival`, concatenated."""
+    return pd.concat([maxima_survival(int(M), float(p), n_subsets=n_subsets, seed=seed_offset + int(M),
+                                      purity_min=purity_min, device=device)
+                      for M in Ms for p in ps], ignore_index=True)
+
+
+def survival_boundary(surv: pd.DataFrame, level: float = 0.5) -> pd.DataFrame:
+    """The survival boundary ``p_s`` per ``M``: :func:`boundary` of the share of surviving maxima (replicate =
+    subset) of :func:`survival_sweep`; adds ``group = "Z<M>"`` and ``pM_over_lnM`` (= ``c``)."""
+    sb = boundary(surv.assign(group=surv["M"].map(lambda m: f"Z{m}")), y="survived", replicate="subset",
+                  level=level)
+    sb["pM_over_lnM"] = sb["c"]
+    return sb
+
+
+def lr_configs(group: str, train_frac: float, lrs: Sequence[float], seeds: int, **fields: Any) -> list[TrainConfig]:
+    """Figs. 6-7: one :class:`TrainConfig` per (learning rate, seed ``0..seeds-1``), in that order, on ``group``
+    at ``train_frac``; the other ``fields`` (width, epochs, weight decay, ...) shared."""
+    return [TrainConfig(group=group, train_frac=train_frac, lr=float(lr), seed=s, **fields)
+            for lr in lrs for s in range(seeds)]
+
+
+def runs_at(frame: pd.DataFrame, epochs: Sequence[int]) -> pd.DataFrame:
+    """Rows of a :meth:`Results.frame` at ``epochs``, columns ``epoch, lr, seed, test_acc, train_acc`` (Fig. 6)."""
+    return frame[frame["epoch"].isin(epochs)][["epoch", "lr", "seed", "test_acc", "train_acc"]]
+
+
+def learned_nodes(res: Results, configs: Sequence[TrainConfig], active_frac: float = 0.1,
+                  gen_threshold: float = 0.95) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Fig. 7: :func:`node_energies` of every run's final ``W`` on its own training rows (the split of its
+    ``train_frac`` and seed), with ``lr, seed, test_acc`` (final) and ``outcome`` (``"generalized"`` when
+    ``test_acc >= gen_threshold``, else ``"not generalized"``); and the reference energies
+    (:func:`li2core.theory.scaling.reference_energies` of ``Z_M`` on the same rows), averaged over runs.
+    ``configs``: the runs of ``res`` (weights kept), all on one cyclic group."""
+    if len({c.group for c in configs}) != 1:
+        raise ValueError(f"configs: must all be on one group; got {sorted({c.group for c in configs})}")
+    task = make_task(configs[0].group)
+    node_rows, refs_all = [], []
+    for i, c in enumerate(configs):
+        W, _ = res.final_weights(i)
+        rows_i = split(task, c.p, c.seed).train
+        ne = node_energies(W, c.group, rows=rows_i, active_frac=active_frac)
+        acc = float(res.metrics[i]["test_acc"][-1])
+        node_rows.append(ne.assign(lr=c.lr, seed=c.seed, test_acc=acc,
+                                   outcome="generalized" if acc >= gen_threshold else "not generalized"))
+        refs_all.append(reference_energies(task.M, rows=rows_i))
+    refs = {k: float(np.mean([r[k] for r in refs_all])) for k in refs_all[0]}
+    return pd.concat(node_rows, ignore_index=True), refs
+
+
 P_LABEL = r"training fraction $p = n/M^2$"
 
 
@@ -311,7 +413,7 @@ def fig5_phase(runs: pd.DataFrame, bnd: pd.DataFrame, c: float = CRITICAL_C, lev
     """Fig. 5 re-derived: seed-mean final test accuracy over (group order M, training fraction p), one panel
     per ``panel`` value (squares coloured by accuracy), the author's curve ``p = c ln M / M`` (dotted) and the
     measured boundary ``p_crit`` (black crosses: where the seed mean crosses ``level``; ``bnd`` is
-    :func:`li2core.sweep.boundary` with a ``panel`` column)."""
+    :func:`boundary` with a ``panel`` column)."""
     theme()
     d = fig5_phase_data(runs)
     panels = _panels(runs)
@@ -415,7 +517,7 @@ def fig5_budget(fits: pd.DataFrame, c_paper: float = CRITICAL_C) -> plt.Figure:
 def thm4_survival_data(frame: pd.DataFrame) -> pd.DataFrame:
     """Per ``(M, p)``: the share of Fourier maxima that survive (``share``, over subsets and frequencies), its
     min and max over subsets, ``x = p M / ln M``, mean purity and the number of starts. ``frame``:
-    :func:`li2core.theory.maxima_survival` for several ``M`` and ``p``."""
+    :func:`survival_sweep` (:func:`maxima_survival` for several ``M`` and ``p``)."""
     per_sub = frame.groupby(["M", "p", "subset"])["survived"].mean().rename("s").reset_index()
     sub = per_sub.groupby(["M", "p"])["s"].agg(share_min="min", share_max="max").reset_index()
     g = frame.groupby(["M", "p"]).agg(share=("survived", "mean"), purity=("purity", "mean"),
@@ -495,7 +597,7 @@ def fig6_lr(runs: pd.DataFrame, threshold: float = 0.95, title: str = "") -> plt
 
 def fig7_energy_data(nodes: pd.DataFrame) -> pd.DataFrame:
     """Per ``(lr, outcome)``: active nodes' energy ``E`` (mean, median, quartiles), mean purity, number of runs
-    and of active nodes. ``nodes``: :func:`li2core.theory.node_energies` rows with ``lr, seed, outcome``."""
+    and of active nodes. ``nodes``: :func:`learned_nodes` (:func:`node_energies` rows with ``lr, seed, outcome``)."""
     a = nodes[nodes["active"]]
     g = a.groupby(["lr", "outcome"])
     d = g.agg(E_mean=("E", "mean"), E_median=("E", "median"), E_q25=("E", lambda s: s.quantile(0.25)),

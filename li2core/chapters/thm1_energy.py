@@ -1,10 +1,14 @@
 """Chapter ``thm1_energy`` (paper-li2 Thm 1, Eqs. 6-7): the gradient checks of the energy and the alignment of
 W's column updates with ``grad E`` during Stage II (:func:`stage2_alignment`); figures :func:`thm1_gradcheck`,
 :func:`thm1_alignment`.
+
+Drivers, in the order the notebook calls them: :func:`stage2_configs` (the Adam and SGD runs); (a)
+:func:`gradcheck_frame`; (b) :func:`snapshot_epochs`, :func:`alignment_frame` (over :func:`stage2_alignment`),
+:func:`stage2_windows`, :func:`accuracy_curves`, :func:`optimizer_titles`, :func:`stage2_summary`.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -15,7 +19,10 @@ import torch
 from .. import theory as th
 from ..figures import EPOCH_LABEL, theme
 from ..fourier import dominant_component
+from ..measures import stage2_window
+from ..tasks import make_task
 from ..threads import one_torch_thread
+from ..train import TrainConfig
 
 #: Per-node measures of :func:`stage2_alignment` (``t`` an epoch, ``j`` a hidden node; "tangent" means both
 #: vectors projected on ``w_j(t)^perp``, the tangent space of the sphere that Stage II's norm constraint uses).
@@ -84,6 +91,152 @@ def _stage2_alignment(results: Any, run: int, epochs: Sequence[int], rows: th.Ro
         parts.append(pd.DataFrame({"epoch": [int(t)], "node": [-1], "measure": ["independence"],
                                    "value": [th.median_abs_offdiag_cos(lg.F)]}))
     return pd.concat(parts, ignore_index=True)
+
+
+def stage2_configs(
+    group: str,
+    train_frac: float,
+    width: int,
+    activation: str,
+    loss: str,
+    eval_every: int,
+    seeds: int,
+    *,
+    adam_lr: float,
+    adam_weight_decay: float,
+    adam_epochs: int,
+    sgd_lr: float,
+    sgd_weight_decay: float,
+    sgd_epochs: int,
+) -> list[TrainConfig]:
+    """The chapter's training runs for part (b) (Eq. 6 in a real run): ``seeds`` Adam runs (seeds
+    ``0..seeds-1``), then ``seeds`` SGD runs (``optimizer="sgd"``: momentum 0.9), on the same task, width,
+    activation and loss. :class:`li2core.TrainConfig` validates every parameter (``ValueError`` naming it)."""
+    base = dict(group=group, train_frac=train_frac, width=width, activation=activation, loss=loss,
+                eval_every=eval_every)
+    return (
+        [TrainConfig(optimizer="adam", lr=adam_lr, weight_decay=adam_weight_decay, epochs=adam_epochs, seed=s, **base)
+         for s in range(seeds)]
+        + [TrainConfig(optimizer="sgd", lr=sgd_lr, weight_decay=sgd_weight_decay, epochs=sgd_epochs, seed=s, **base)
+           for s in range(seeds)]
+    )
+
+
+class GradCheck(NamedTuple):
+    """Output of :func:`gradcheck_frame`: the long ``frame`` of gradient entries and, per activation,
+    ``errors[activation] = (finite differences, Eq. 6)`` maximum relative errors."""
+
+    frame: pd.DataFrame
+    errors: dict[str, tuple[float, float]]
+
+
+def gradcheck_frame(
+    group: str,
+    activations: Sequence[str],
+    rows: th.Rows,
+    nodes: int,
+    fd_step: float,
+    seed: int = 123,
+) -> GradCheck:
+    """Theorem 1 as an identity: ``grad E`` (Eq. 7, :func:`th.energy_grad`) against central finite differences
+    of ``E`` (:func:`th.energy_grad_fd`, step ``fd_step``) and against Eq. 6's right-hand side with the explicit
+    one-hot ``X`` (:func:`th.eq6_rhs`), on ``nodes`` random unit nodes (:func:`th.random_starts` with ``seed``,
+    the same nodes for every activation) and the training ``rows``.
+
+    ``frame``: one row per activation, node and coordinate, columns ``activation, node, coord, analytic, fd,
+    eq6``; ``errors``: per activation the maxima over nodes of :func:`th.rel_err` (fd, eq6) against ``grad E``.
+    """
+    M = make_task(group).M
+    parts, gc = [], {}
+    for act in activations:
+        W_nodes = th.random_starts(nodes, M, seed=seed)  # (B, 2M), one node per row
+        G = th.energy_grad(W_nodes, group, act, rows)
+        G_fd = th.energy_grad_fd(W_nodes, group, act, rows, h=fd_step)
+        G_eq6 = th.eq6_rhs(W_nodes.T, group, act, rows).T  # Eq. 6 with the explicit X (n x 2M), node by node
+        gc[act] = (float(th.rel_err(G_fd, G).max()), float(th.rel_err(G_eq6, G).max()))
+        B, d = G.shape
+        parts.append(pd.DataFrame({"activation": act, "node": np.repeat(np.arange(B), d),
+                                   "coord": np.tile(np.arange(d), B), "analytic": G.reshape(-1).numpy(),
+                                   "fd": G_fd.reshape(-1).numpy(), "eq6": G_eq6.reshape(-1).numpy()}))
+    return GradCheck(pd.concat(parts, ignore_index=True), gc)
+
+
+def snapshot_epochs(configs: Sequence[TrainConfig], align_every: int) -> list[int]:
+    """The weight snapshots :func:`alignment_frame` needs: every ``t`` in ``range(0, epochs, align_every)`` of
+    each config and ``t + 1`` (for the update ``W(t+1) - W(t)``), sorted, without repeats."""
+    snap: set[int] = set()
+    for c in configs:
+        ep = range(0, c.epochs, align_every)
+        snap |= set(ep) | {e + 1 for e in ep}
+    return sorted(snap)
+
+
+def alignment_frame(
+    results: Any,
+    configs: Sequence[TrainConfig],
+    align_every: int,
+    train_rows: dict[int, th.Rows],
+) -> pd.DataFrame:
+    """Eq. 6 in training: :func:`stage2_alignment` for every run of ``results`` (``configs`` in run order) at
+    the epochs ``range(0, epochs, align_every)``, on the run's training rows ``train_rows[seed]``.
+
+    Columns ``epoch, node, measure, value`` (as :func:`stage2_alignment`) plus ``run, optimizer, seed``.
+    """
+    aligns = []
+    for i, c in enumerate(configs):
+        a = stage2_alignment(results, i, range(0, c.epochs, align_every), train_rows[c.seed])
+        a["run"], a["optimizer"], a["seed"] = i, c.optimizer, c.seed
+        aligns.append(a)
+    return pd.concat(aligns, ignore_index=True)
+
+
+def stage2_windows(frame: pd.DataFrame, configs: Sequence[TrainConfig], train_thr: float,
+                   test_thr: float) -> pd.DataFrame:
+    """Stage II per run (:func:`li2core.measures.stage2_window`): from the first epoch with train accuracy
+    ``>= train_thr`` to the first with test accuracy ``>= test_thr``. Columns ``run, start, end, optimizer,
+    seed`` (``frame``: the runs' :meth:`Results.frame`, ``configs`` in run order)."""
+    windows = stage2_window(frame, train_thr, test_thr, by=("run",))
+    windows["optimizer"] = windows["run"].map(lambda i: configs[i].optimizer)
+    windows["seed"] = windows["run"].map(lambda i: configs[i].seed)
+    return windows
+
+
+def accuracy_curves(frame: pd.DataFrame) -> pd.DataFrame:
+    """The accuracy curves that :func:`thm1_alignment` draws: columns ``run, epoch, train_acc, test_acc,
+    optimizer`` of a :meth:`Results.frame`."""
+    return frame[["run", "epoch", "train_acc", "test_acc"]].assign(optimizer=frame["optimizer"])
+
+
+def optimizer_titles(adam_lr: float, adam_weight_decay: float, sgd_lr: float, sgd_weight_decay: float) -> dict[str, str]:
+    """Column titles of :func:`thm1_alignment`: ``{"adam": ..., "sgd": ...}`` with the learning rates and
+    weight decays."""
+    return {"adam": f"Adam (lr {adam_lr:g}, wd {adam_weight_decay:g})",
+            "sgd": f"SGD, momentum 0.9 (lr {sgd_lr:g}, wd {sgd_weight_decay:g})"}
+
+
+class Stage2Summary(NamedTuple):
+    """Output of :func:`stage2_summary`."""
+
+    stage2: pd.DataFrame
+    peak: pd.DataFrame
+    peak_epoch: pd.DataFrame
+
+
+def stage2_summary(align: pd.DataFrame, windows: pd.DataFrame) -> Stage2Summary:
+    """The numbers the chapter's Eq. 6 checks are about, from :func:`alignment_frame` and :func:`stage2_windows`.
+
+    ``stage2``: per optimizer (rows) and measure (columns), the median of ``value`` over nodes, runs and the
+    Stage-II epochs ``start <= epoch < end`` of each run (the independence proxy included); ``peak`` and
+    ``peak_epoch``: per optimizer and per-node measure, the maximum over epochs of the per-epoch median (over
+    nodes and runs) and the epoch where it is reached.
+    """
+    in_win = align.merge(windows[["run", "start", "end"]], on="run")
+    in_win = in_win[(in_win["epoch"] >= in_win["start"]) & (in_win["epoch"] < in_win["end"])]
+    stage2 = in_win.groupby(["optimizer", "measure"])["value"].median().unstack("measure")
+    per_epoch = align[align["measure"] != "independence"].groupby(["optimizer", "measure", "epoch"])["value"].median()
+    peak = per_epoch.groupby(["optimizer", "measure"]).max().unstack("measure")
+    peak_epoch = per_epoch.groupby(["optimizer", "measure"]).idxmax().map(lambda k: k[-1]).unstack("measure")
+    return Stage2Summary(stage2, peak, peak_epoch)
 
 
 def thm1_gradcheck_data(frame: pd.DataFrame) -> pd.DataFrame:

@@ -1,9 +1,13 @@
 """Chapter ``thm2_maxima`` (paper-li2 Thm 2, Cor. 1-2, the linear-sigma remark): a survey of the maxima reached by
-projected ascent, with irrep, energy and tangent-Hessian spectrum per start (:func:`maxima_survey`); figures
-:func:`thm2_irrep_counts`, :func:`thm2_energy_levels`, :func:`thm2_hessian_spectra`, :func:`thm2_linear`.
+projected ascent, with irrep, energy and tangent-Hessian spectrum per start (:func:`maxima_survey`, over several
+groups :func:`survey_groups`), the tables built from it (:func:`survey_summary`, :func:`cross_term_ratios`,
+:func:`paper_form_table`, :func:`flatness_table`, :func:`cor2_table`), the linear-sigma (LDA) example
+(:func:`linear_lda`); figures :func:`thm2_irrep_counts`, :func:`thm2_energy_levels`, :func:`thm2_hessian_spectra`,
+:func:`thm2_linear`.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import matplotlib.pyplot as plt
@@ -15,6 +19,8 @@ import torch
 from .. import fourier
 from .. import theory as th
 from ..figures import theme
+from ..groups import Group
+from ..tasks import make_task, split
 
 
 class MaximaSurvey(NamedTuple):
@@ -108,6 +114,198 @@ def maxima_survey(
         }
     )
     return MaximaSurvey(frame=frame, spectra=spectra, w=r.w)
+
+
+class GroupSurveys(NamedTuple):
+    """Output of :func:`survey_groups`: ``surveys`` (group name -> :class:`MaximaSurvey`, in the order
+    given), and their ``frame`` and ``spectra`` concatenated (fresh index)."""
+
+    surveys: dict[str, MaximaSurvey]
+    frame: pd.DataFrame
+    spectra: pd.DataFrame
+
+
+def survey_groups(
+    groups: Mapping[str, Group],
+    starts: int,
+    seed: int,
+    activation: str = "sqr",
+    pure: float = 0.99,
+    tol: float = 1e-10,
+    steps: int = 5000,
+    zero_tol: float = 1e-6,
+) -> GroupSurveys:
+    """:func:`maxima_survey` (Theorem 2, Cor. 1-2) of every group in ``groups`` (name -> group), each
+    with the same ``starts, seed`` and settings, and the per-start frames and spectra of all groups
+    concatenated in the order given (columns as in :func:`maxima_survey`)."""
+    surveys = {name: maxima_survey(g, starts, seed, activation, pure=pure, tol=tol, steps=steps, zero_tol=zero_tol)
+               for name, g in groups.items()}
+    frame = pd.concat([s.frame for s in surveys.values()], ignore_index=True)
+    spectra = pd.concat([s.spectra for s in surveys.values()], ignore_index=True)
+    return GroupSurveys(surveys=surveys, frame=frame, spectra=spectra)
+
+
+def survey_summary(frame: pd.DataFrame, groups: Mapping[str, Group]) -> pd.DataFrame:
+    """Per group (index, in order of appearance) of a survey ``frame`` (Theorem 2): ``converged``
+    (share of starts), ``max_steps``, ``share_pure`` (share ending in one irrep), ``min_purity``,
+    ``components_reached`` (distinct real isotypic components reached) and ``components_total``
+    (nontrivial real isotypic components of the group; ``groups``: name -> group)."""
+    summary = frame.groupby("group", sort=False).agg(
+        converged=("converged", "mean"), max_steps=("steps", "max"), share_pure=("pure", "mean"),
+        min_purity=("purity", "min"), components_reached=("component", "nunique"))
+    summary["components_total"] = [len(groups[n].real_isotypic_projectors()) - 1 for n in summary.index]
+    return summary
+
+
+def cross_term_ratios(
+    groups: Mapping[str, Group],
+    surveys: Mapping[str, MaximaSurvey],
+    seed: int,
+    n_random: int = 50,
+) -> pd.DataFrame:
+    """Where the factor 4 of the energy levels comes from (Thm 2, App. A.1, Eq. 20-22): per group
+    (index), the literal ``E`` (Eq. 7) against the cross-term energy :func:`th.energy_cross_term`
+    with the cross term's true coefficient 2 and with the proof's coefficient 1, on ``n_random``
+    random unit ``w`` (:func:`th.random_starts` with ``seed``) and at the survey's maxima.
+
+    Columns: ``max |E/E_cross(2) - 1|`` (random ``w``; 0 when the square terms cancel),
+    ``E/E_cross(1) random w`` and ``E/E_cross(1) maxima`` (means; 4 when the 2 is dropped),
+    ``E_cross(1)/E_paper maxima`` (mean over the maxima of the cross-term energy with coefficient 1
+    over :func:`th.paper_energy_constant`; 1 reproduces the paper's constants, NaN for a quaternionic irrep).
+    """
+    ratios = {}
+    for name, g in groups.items():
+        w_rand = th.random_starts(n_random, g.order, seed)
+        w_max = surveys[name].w
+        E_paper = surveys[name].frame["E_paper"].to_numpy()
+        ratios[name] = {
+            "E / E_cross(coef=2), random w": float(
+                (th.energy(w_rand, g) / th.energy_cross_term(w_rand, g, 2.0)).sub(1).abs().max()),
+            "E / E_cross(coef=1), random w": float((th.energy(w_rand, g) / th.energy_cross_term(w_rand, g, 1.0)).mean()),
+            "E / E_cross(coef=1), maxima": float((th.energy(w_max, g) / th.energy_cross_term(w_max, g, 1.0)).mean()),
+            "E_cross(coef=1) / E_paper, maxima": float((th.energy_cross_term(w_max, g, 1.0).numpy() / E_paper).mean()),
+        }
+    table = pd.DataFrame(ratios).T
+    table.columns = ["max |E/E_cross(2) - 1|", "E/E_cross(1) random w", "E/E_cross(1) maxima",
+                     "E_cross(1)/E_paper maxima"]
+    return table
+
+
+def paper_form_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """The shape of the maxima (Thm 2: ``||u||^2 = 1/2`` and ``w = [u; +-P u]``), per group and irrep
+    kind of a survey ``frame``: ``n`` (starts), ``u_power_min, u_power_max``,
+    ``dist_paper_form_median, dist_paper_form_max`` (distance from the paper's form, relative to ``||u||``)."""
+    return frame.groupby(["group", "kind"], sort=False).agg(
+        n=("start", "size"), u_power_min=("u_power", "min"), u_power_max=("u_power", "max"),
+        dist_paper_form_median=("dist_paper_form", "median"), dist_paper_form_max=("dist_paper_form", "max"))
+
+
+def flatness_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Flatness of the maxima (Cor. 1), per group and irrep kind of a survey ``frame``: ``n`` (starts),
+    ``n_zero_min, n_zero_max`` (zero tangent-Hessian eigenvalues), ``n_pos_max`` (positive ones; 0 at a
+    local maximum), ``ev_max_max, ev_min_min`` and ``strict`` (share of strict local maxima)."""
+    return frame.groupby(["group", "kind"], sort=False).agg(
+        n=("start", "size"), n_zero_min=("n_zero", "min"), n_zero_max=("n_zero", "max"),
+        n_pos_max=("n_pos", "max"), ev_max_max=("ev_max", "max"), ev_min_min=("ev_min", "min"),
+        strict=("strict", "mean"))
+
+
+def cor2_table(frame: pd.DataFrame, groups: Mapping[str, Group]) -> pd.DataFrame:
+    """Cor. 2 (modular addition) for the cyclic groups ``Z_M`` among ``groups`` (Abelian with one
+    factor; name -> group, in order), from a survey ``frame``. One row per group (index) with columns
+    ``M``, ``all pure`` (every maximum single-frequency), ``frequencies reached``,
+    ``E* (1 <= j < M/2)`` (mean ``E`` over the complex pairs), ``paper M/16``, ``E* (j = M/2)`` (mean
+    over the real irrep; NaN for odd ``M``), ``paper M/8`` (NaN for odd ``M``) and ``E spread`` (the
+    largest ``max E - min E`` within one irrep type). An object-dtype frame (a transposed dict)."""
+    cor2 = {}
+    for name in [n for n in groups if groups[n].is_abelian and len(groups[n].factors) == 1]:
+        f = frame[frame["group"] == name]
+        M = groups[name].order
+        by_j = f.groupby("label")["E"].agg(["size", "min", "max"])
+        cor2[name] = {
+            "M": M, "all pure": bool(f["pure"].all()), "frequencies reached": len(by_j),
+            "E* (1 <= j < M/2)": float(f.loc[f["type"] == "complex", "E"].mean()), "paper M/16": M / 16,
+            "E* (j = M/2)": float(f.loc[f["type"] == "real", "E"].mean()) if M % 2 == 0 else float("nan"),
+            "paper M/8": M / 8 if M % 2 == 0 else float("nan"),
+            "E spread": float(f.groupby("type")["E"].agg(lambda e: e.max() - e.min()).max()),
+        }
+    return pd.DataFrame(cor2).T
+
+
+class LinearLDA(NamedTuple):
+    """Output of :func:`linear_lda` (linear sigma, the remark after Cor. 2).
+
+    All ``M^2`` pairs: ``A_full`` (``X^T Y~ Y~^T X``, :func:`th.lda_matrix`), ``mu_dev_full`` (max
+    ``|class mean - mean|``, :func:`th.class_means`), ``E0_max`` (max ``|E|`` over the starts ``w0``),
+    ``ascent_full`` (:func:`th.project_ascent` from ``w0``). Training rows (``n_train`` of them):
+    ``evals, v_top`` (spectrum and top eigenvector of ``A`` there), ``ascent_train``, ``cos_top``
+    (``|cos(ascent output, v_top)|`` per start), ``mu_dev_train``. The top direction's per-class signal
+    ``signal`` (long form: ``class, rows, signal`` with ``rows`` = ``"training rows"`` / ``"held-out
+    rows"``), ``data`` (:func:`thm2_linear_data` of it), ``corr`` (their correlation), and its energy
+    ``E_top_train, E_top_test, E_top_all`` on the training, held-out and all rows."""
+
+    A_full: torch.Tensor
+    mu_dev_full: float
+    E0_max: float
+    ascent_full: th.AscentResult
+    n_train: int
+    evals: torch.Tensor
+    v_top: torch.Tensor
+    ascent_train: th.AscentResult
+    cos_top: torch.Tensor
+    mu_dev_train: float
+    signal: pd.DataFrame
+    data: pd.DataFrame
+    corr: float
+    E_top_train: float
+    E_top_test: float
+    E_top_all: float
+
+
+def linear_lda(
+    group: Group,
+    train_frac: float,
+    starts: int,
+    seed: int,
+    tol: float = 1e-10,
+    steps: int = 5000,
+) -> LinearLDA:
+    """Linear sigma (Li2 remark after Cor. 2): ``E(w) = w^T A w / 2`` with ``A = X^T Y~ Y~^T X`` (LDA's
+    between-class scatter), on all ``M^2`` pairs of ``group`` and on a training split
+    (:func:`li2core.tasks.split` with ``train_frac, seed``). Projected ascent from ``starts`` seeded
+    starts (:func:`th.random_starts` with ``seed + 2``) on both; the top eigenvector of ``A`` on the
+    training rows and its per-class signal :func:`th.class_signal` on the training and held-out rows.
+    See :class:`LinearLDA` for the fields."""
+    M = group.order
+    sp = split(make_task(group), train_frac, seed)
+    A_full = th.lda_matrix(group)
+    mu_full = th.class_means(group)
+    mu_dev_full = float((mu_full - mu_full.mean(0)).abs().max())
+    w0 = th.random_starts(starts, M, seed + 2)
+    r_full = th.project_ascent(w0, group, "linear", tol=tol, steps=steps)
+    E0_max = float(th.energy(w0, group, "linear").abs().max())
+
+    A_tr = th.lda_matrix(group, sp.train)
+    evals, evecs = torch.linalg.eigh(A_tr)
+    v_top = evecs[:, -1]
+    r_tr = th.project_ascent(w0, group, "linear", rows=sp.train, tol=tol, steps=steps)
+    cos_top = (r_tr.w @ v_top).abs()
+    mu_tr = th.class_means(group, sp.train)
+    mu_dev_train = float((mu_tr - mu_tr.mean(0)).abs().max())
+
+    z_tr = th.class_signal(v_top, group, "linear", sp.train)
+    z_te = th.class_signal(v_top, group, "linear", sp.test)
+    lin = pd.concat([pd.DataFrame({"class": np.arange(M), "rows": "training rows", "signal": z_tr.numpy()}),
+                     pd.DataFrame({"class": np.arange(M), "rows": "held-out rows", "signal": z_te.numpy()})])
+    lin_data = thm2_linear_data(lin)
+    return LinearLDA(
+        A_full=A_full, mu_dev_full=mu_dev_full, E0_max=E0_max, ascent_full=r_full, n_train=sp.n_train,
+        evals=evals, v_top=v_top, ascent_train=r_tr, cos_top=cos_top, mu_dev_train=mu_dev_train,
+        signal=lin, data=lin_data, corr=float(lin_data["corr"].iloc[0]),
+        E_top_train=float(th.energy(v_top, group, "linear", rows=sp.train)),
+        E_top_test=float(th.energy(v_top, group, "linear", rows=sp.test)),
+        E_top_all=float(th.energy(v_top, group, "linear")),
+    )
 
 
 def _irrep_kind(dim: int, kind: str) -> str:

@@ -36,14 +36,20 @@ class AscentResult(NamedTuple):
 
 def random_starts(B: int, M: int, seed: int, dtype: torch.dtype = torch.float64) -> torch.Tensor:
     """``B`` seeded Gaussian starts ``(B, 2M)`` normalised to the unit sphere (drawn on the CPU
-    from ``torch.Generator().manual_seed(seed)``)."""
+    from ``torch.Generator().manual_seed(seed)``).
+
+    Paper: — (starts for Thm 2). Chapter: ``thm2_maxima``.
+    """
     g = torch.Generator().manual_seed(int(seed))
     w = torch.randn(B, 2 * M, generator=g, dtype=torch.float64)
     return _unit(w).to(dtype)
 
 
 def random_complex_starts(B: int, M: int, seed: int) -> torch.Tensor:
-    """``B`` seeded complex Gaussian starts ``(B, 2M)`` (complex128) on the unit sphere of C^{2M}."""
+    """``B`` seeded complex Gaussian starts ``(B, 2M)`` (complex128) on the unit sphere of C^{2M}.
+
+    Paper: — (starts for Thm 3). Chapter: ``thm3_reconstruction``.
+    """
     g = torch.Generator().manual_seed(int(seed))
     w = torch.complex(torch.randn(B, 2 * M, generator=g, dtype=torch.float64), torch.randn(B, 2 * M, generator=g, dtype=torch.float64))
     return w / w.norm(dim=-1, keepdim=True)
@@ -92,6 +98,8 @@ def project_ascent(
 
     ``w0``: ``(B, 2M)`` (or ``(2M,)``), normalised first; ``rows``/``weights`` as in :func:`energy`.
     Returns an :class:`AscentResult`.
+
+    Paper: Thm 2, Cor. 2, Thm 3, Thm 4, Thm 5. Chapter: ``thm2_maxima``.
     """
     squeeze = w0.dim() == 1
     w = w0[None] if squeeze else w0
@@ -185,7 +193,10 @@ def sphere_flow(
     integrated with small explicit steps: ``w <- (w + dt g_t / ||grad E||) / ||.||`` with
     ``g_t = (I - w w^T) grad E`` (each step turns ``w`` by at most ``dt`` radians). Unlike
     :func:`project_ascent`'s adaptive steps, a step never overshoots through zero: a coordinate with
-    zero gradient (a dead ``relu`` pair) only shrinks. ``w0 (B, 2M)``; returns ``(w, E)``."""
+    zero gradient (a dead ``relu`` pair) only shrinks. ``w0 (B, 2M)``; returns ``(w, E)``.
+
+    Paper: Thm 5. Chapter: ``thm5_memorization``.
+    """
     w = _unit(w0[None] if w0.dim() == 1 else w0).clone()
     q = _grid(group, rows, weights, w.dtype, w.device)
     if w.shape[-1] != 2 * q.M:

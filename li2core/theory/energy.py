@@ -125,6 +125,8 @@ def energy(
     Activations: :data:`li2core.activations.THEORY_ACTIVATIONS` (``linear`` is the LDA remark after Cor. 2).
     ``chunk``: evaluate a batch ``w (B, 2M)`` in chunks of this many nodes (``0``: as many as keep
     ``B x M x M`` below ``2^24`` values; the grid path holds that many), for memory; ``None``: all at once.
+
+    Paper: Eq. 7, Thm 1. Chapter: ``thm1_energy``.
     """
     if chunk is not None:
         return _energy_chunked(w, group, activation, rows, weights, chunk)
@@ -141,7 +143,10 @@ def energy_and_grad(
     rows: Rows = None,
     weights: Weights = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(E(w), grad E(w))`` of :func:`energy` and :func:`energy_grad` in one pass."""
+    """``(E(w), grad E(w))`` of :func:`energy` and :func:`energy_grad` in one pass.
+
+    Paper: Eq. 7, Thm 1. Chapter: ``thm1_energy``.
+    """
     q = _grid(group, rows, weights, w.dtype, w.device)
     w2, lead = _flat(w, q.M)
     E, G = _energy_grad_grid(w2, q, activation)
@@ -156,7 +161,10 @@ def energy_grad(
     weights: Weights = None,
 ) -> torch.Tensor:
     """The analytic gradient ``grad E = X^T D Omega Y~ Y~^T Omega sigma(X w)`` (Theorem 1; Eq. 6 with
-    ``D = diag(sigma'(X w))``), as a scatter-add over the rows. Same shape as ``w``."""
+    ``D = diag(sigma'(X w))``), as a scatter-add over the rows. Same shape as ``w``.
+
+    Paper: Eq. 6, Thm 1. Chapter: ``thm1_energy``.
+    """
     return energy_and_grad(w, group, activation, rows, weights)[1]
 
 
@@ -172,6 +180,8 @@ def energy_hessian(
     ``hess E = J^T J + X^T diag(omega o sigma''(X w) o Y~ g) X`` with ``J = Y~^T Omega D X (M, 2M)``
     and ``g = Y~^T Omega sigma(X w)``. For ``relu`` the second term is the a.e. value 0.
     ``w``: ``(2M,)`` → ``(2M, 2M)``; ``(..., 2M)`` → ``(..., 2M, 2M)``.
+
+    Paper: Cor. 1. Chapter: ``thm2_maxima``.
     """
     p = _pairs(group, rows, weights, w.dtype, w.device)
     w2, lead = _flat(w, p.M)
@@ -214,7 +224,10 @@ def tangent_grad(
     weights: Weights = None,
 ) -> torch.Tensor:
     """The Riemannian gradient on the unit sphere, ``(I - w w^T) grad E(w)``, at ``w / ||w||``
-    (Stage II's constraint ``||w|| = 1``, paper-li2 §2 Theorem 1). Same shape as ``w``."""
+    (Stage II's constraint ``||w|| = 1``, paper-li2 §2 Theorem 1). Same shape as ``w``.
+
+    Paper: Thm 1. Chapter: ``thm1_energy``.
+    """
     u = _unit(w)
     G = energy_grad(u, group, activation, rows, weights)
     return G - (G * u).sum(-1, keepdim=True) * u
@@ -244,6 +257,8 @@ def tangent_hessian_matrix(
     ``H_t = P^T (hess E(u) - (u^T grad E(u)) I) P`` with ``P (2M, 2M-1)`` an orthonormal basis of
     ``u^perp``. Returns ``(H_t, P)``. Along the geodesic ``cos(t) u + sin(t) P x`` (unit ``x``),
     ``d^2 E / dt^2 = x^T H_t x`` at ``t = 0``.
+
+    Paper: Cor. 1. Chapter: ``thm2_maxima``.
     """
     if w.dim() != 1:
         raise ValueError(f"w: expected a single node of shape (2M,); got {tuple(w.shape)}")
@@ -265,7 +280,10 @@ def tangent_hessian(
     """Eigenvalues ``(2M-1,)``, ascending, of :func:`tangent_hessian_matrix`.
 
     At a local maximum none is positive. Cor. 1 claims at least one is 0 for ``M > 2``; that holds
-    at maxima in complex (or ``d_k > 1``) irreps, not at 1-d real ones (see the module notes)."""
+    at maxima in complex (or ``d_k > 1``) irreps, not at 1-d real ones (see the module notes).
+
+    Paper: Cor. 1. Chapter: ``thm2_maxima``.
+    """
     Ht, _ = tangent_hessian_matrix(w, group, activation, rows, weights)
     return torch.linalg.eigvalsh(Ht)
 
@@ -277,7 +295,10 @@ def tangent_hessian_batch(
     rows: Rows = None,
 ) -> torch.Tensor:
     """:func:`tangent_hessian` for a batch ``w (B, 2M)`` → eigenvalues ``(B, 2M - 1)`` ascending
-    (one batched :func:`energy_hessian`, instead of ``B`` separate calls)."""
+    (one batched :func:`energy_hessian`, instead of ``B`` separate calls).
+
+    Paper: Cor. 1. Chapter: ``thm2_maxima``.
+    """
     if w.dim() != 2:
         raise ValueError(f"w: expected a batch of nodes (B, 2M); got {tuple(w.shape)}")
     u = _unit(w)
@@ -302,6 +323,8 @@ def energy_grad_fd(
 
     ``w``: ``(2M,)`` or ``(B, 2M)`` → same shape. Use float64: the truncation error is ``O(h^2)``
     and the round-off ``O(eps E / h)``.
+
+    Paper: Thm 1. Chapter: ``thm1_energy``.
     """
     if h <= 0:
         raise ValueError(f"h: the finite-difference step must be > 0; got {h}")
@@ -322,6 +345,8 @@ def eq6_rhs(W: torch.Tensor, group: GroupLike, activation: str = "sqr", rows: Ro
 
     ``W``: the paper's layout ``(2M, K)``, one node per column (or a single node ``(2M,)``) →
     same shape. Theorem 1 says this equals ``grad E(w_j)`` (:func:`energy_grad`, which never builds ``X``).
+
+    Paper: Eq. 6, Thm 1. Chapter: ``thm1_energy``.
     """
     squeeze = W.dim() == 1
     W2 = W[:, None] if squeeze else W
@@ -338,7 +363,10 @@ def eq6_rhs(W: torch.Tensor, group: GroupLike, activation: str = "sqr", rows: Ro
 
 
 def rel_err(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Relative error ``max_i |a_i - b_i| / max_i |b_i|`` along the last axis (``b`` the reference)."""
+    """Relative error ``max_i |a_i - b_i| / max_i |b_i|`` along the last axis (``b`` the reference).
+
+    Paper: — (a helper for Thm 1). Chapter: ``thm1_energy``.
+    """
     return (a - b).abs().amax(-1) / b.abs().amax(-1).clamp_min(torch.finfo(b.dtype).tiny)
 
 
@@ -366,6 +394,8 @@ def loss_grad(
     ``-dL/dW`` is ``X^T D_j g_j`` with ``g_j`` column ``j`` of ``-dL/dF``: the Stage-II claim
     (Eq. 6, Theorem 1) is that ``g_j`` is proportional to ``Y~ Y~^T sigma(X w_j)``, so that
     column ``j`` of ``-dL/dW`` points along ``grad E(w_j)``.
+
+    Paper: Eq. 1, Eq. 2, Eq. 6. Chapter: ``thm1_energy``.
     """
     p = _pairs(group, rows, None, W.dtype, W.device)
     if W.dim() != 2 or W.shape[0] != 2 * p.M:
@@ -385,21 +415,30 @@ def loss_grad(
 
 
 def column_cosines(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
-    """Cosine between matching columns of ``A, B (d, K)`` → ``(K,)`` (0 for a zero column)."""
+    """Cosine between matching columns of ``A, B (d, K)`` → ``(K,)`` (0 for a zero column).
+
+    Paper: — (a helper for Thm 1). Chapter: ``thm1_energy``.
+    """
     num = (A * B).sum(0)
     den = A.norm(dim=0) * B.norm(dim=0)
     return torch.where(den > 0, num / den.clamp_min(torch.finfo(A.dtype).tiny), torch.zeros_like(num))
 
 
 def tangent_columns(A: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
-    """Each column ``a_j`` of ``A`` projected on ``w_j^perp`` (the sphere's tangent space at ``w_j``)."""
+    """Each column ``a_j`` of ``A`` projected on ``w_j^perp`` (the sphere's tangent space at ``w_j``).
+
+    Paper: — (a helper for Thm 1). Chapter: ``thm1_energy``.
+    """
     U = W / W.norm(dim=0, keepdim=True).clamp_min(torch.finfo(W.dtype).tiny)
     return A - (A * U).sum(0, keepdim=True) * U
 
 
 def median_abs_offdiag_cos(G: torch.Tensor) -> float:
     """``median_{j != j'} |cos(g_j, g_j')|`` over the columns of ``G (n, K)`` (the independence proxy
-    of Theorem 1's check: small when the nodes' driving signals are not collapsed on one direction)."""
+    of Theorem 1's check: small when the nodes' driving signals are not collapsed on one direction).
+
+    Paper: Thm 1. Chapter: ``thm1_energy``.
+    """
     nrm = G.norm(dim=0)
     keep = nrm > 0
     U = G[:, keep] / nrm[keep]
@@ -415,7 +454,10 @@ def median_abs_offdiag_cos(G: torch.Tensor) -> float:
 def class_signal(w: torch.Tensor, group: GroupLike, activation: str = "sqr", rows: Rows = None) -> torch.Tensor:
     """``z~ = Y~^T sigma(X w) (M,)``, the per-class signal whose squared norm is ``2 E(w)`` (Eq. 7; the
     ``z_h - z_bar`` of the group form in App. A.1 on full data). Built from the explicit :func:`design`.
-    ``w``: ``(2M,)`` → ``(M,)``, or ``(B, 2M)`` → ``(B, M)``."""
+    ``w``: ``(2M,)`` → ``(M,)``, or ``(B, 2M)`` → ``(B, M)``.
+
+    Paper: Eq. 7, App. A.1. Chapter: ``thm2_maxima``.
+    """
     X, Y = design(group, rows, dtype=w.dtype)
     sig, _, _ = derivatives(activation)
     return sig(w @ X.T.to(w.device)) @ center(Y).to(w.device)
@@ -430,6 +472,8 @@ def energy_cross_term(w: torch.Tensor, group: GroupLike, coef: float = 1.0, rows
     exactly, for every ``w``. The proof writes ``S = (u o u) 1^T + 1 (v o v)^T + u v^T``, i.e. ``coef = 1``,
     which is ``E / 4``: the factor 4 between the literal ``E*`` and the paper's ``M/(8 d_k)``, ``M/(16 d_k)``.
     ``w``: ``(2M,)`` → scalar, ``(B, 2M)`` → ``(B,)``.
+
+    Paper: Thm 2, App. A.1. Chapter: ``thm2_maxima``.
     """
     p = _pairs(group, rows, None, w.dtype, w.device)
     w2, lead = _flat(w, p.M)
@@ -466,6 +510,8 @@ def energy_complex(
 
     Theorem 3 assumes ``E`` is optimised over C. Its maxima on ``Z_M`` are
     :func:`complex_fourier_node` with ``|ratio| = 1``, ``E = M/2`` (twice the real maxima's ``M/4``).
+
+    Paper: Eq. 7, Thm 3. Chapter: ``thm3_reconstruction``.
     """
     if not w.is_complex():
         w = w.to(torch.complex128)

@@ -38,13 +38,16 @@ import torch
 from ..losses import center
 from .pairs import GroupLike, Rows, design
 
-__all__ = ["paper_energy_constant", "lda_matrix", "class_means"]
+__all__ = ["paper_energy_constant", "lda_factor", "lda_matrix", "class_means"]
 
 
 def paper_energy_constant(M: int, dim: int, kind: str) -> float:
     """Theorem 2's printed value of ``E*``: ``M / (8 d_k)`` for a real irrep, ``M / (16 d_k)`` for a
     pair of complex irreps (``kind`` is the Frobenius-Schur type ``"real"``/``"complex"``). The paper
-    says nothing about quaternionic irreps: NaN. (The literal Eq. 7 gives 4x these; see the module notes.)"""
+    says nothing about quaternionic irreps: NaN. (The literal Eq. 7 gives 4x these; see the module notes.)
+
+    Paper: Thm 2. Chapter: ``thm2_maxima``.
+    """
     if kind == "real":
         return M / (8.0 * dim)
     if kind == "complex":
@@ -54,19 +57,35 @@ def paper_energy_constant(M: int, dim: int, kind: str) -> float:
     raise ValueError(f"kind: expected 'real', 'complex' or 'quaternionic'; got {kind!r}")
 
 
-def lda_matrix(group: GroupLike, rows: Rows = None, dtype: torch.dtype = torch.float64) -> torch.Tensor:
-    """``X^T Y~ Y~^T X (2M, 2M)``: for ``sigma(x) = x`` the energy is ``E(w) = 1/2 w^T (X^T Y~ Y~^T X) w``,
-    so on the unit sphere its maximum is this matrix's top eigenvector (the LDA remark after Cor. 2).
-    Built from the explicit :func:`design`; ``Y~`` centred over the rows in use."""
+def lda_factor(group: GroupLike, rows: Rows = None, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """``A = Y~^T X (M, 2M)``: for ``sigma(x) = x`` the energy is ``E(w) = 1/2 ||A w||^2`` (the LDA remark after
+    Cor. 2). Built from the explicit :func:`design`; ``Y~`` centred over the rows in use. On all ``M^2`` pairs of a
+    group ``A = 0`` (every class has the same input mean: a Cayley table is a Latin square).
+
+    Paper: Cor. 2 (linear sigma). Chapter: ``thm2_maxima``.
+    """
     X, Y = design(group, rows, dtype=dtype)
-    A = center(Y).T @ X  # (M, 2M) = Y~^T X
+    return center(Y).T @ X
+
+
+def lda_matrix(group: GroupLike, rows: Rows = None, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """``X^T Y~ Y~^T X = A^T A (2M, 2M)`` with ``A`` of :func:`lda_factor`: for ``sigma(x) = x`` the energy is
+    ``E(w) = 1/2 w^T (X^T Y~ Y~^T X) w``, so on the unit sphere its maximum is this matrix's top eigenvector (the LDA
+    remark after Cor. 2).
+
+    Paper: Cor. 2 (linear sigma). Chapter: ``thm2_maxima``.
+    """
+    A = lda_factor(group, rows, dtype)
     return A.T @ A
 
 
 def class_means(group: GroupLike, rows: Rows = None, dtype: torch.dtype = torch.float64) -> torch.Tensor:
     """The mean input ``mu_h (M, 2M)`` of each class ``h`` over the rows in use (NaN rows for an
     absent class). ``Y~^T X = diag(c_h) (mu_h - mu)`` with ``mu`` the overall mean, so the linear
-    energy is the count-weighted between-class scatter ``1/2 sum_h c_h^2 ((mu_h - mu)^T w)^2``."""
+    energy is the count-weighted between-class scatter ``1/2 sum_h c_h^2 ((mu_h - mu)^T w)^2``.
+
+    Paper: Cor. 2 (linear sigma). Chapter: ``thm2_maxima``.
+    """
     X, Y = design(group, rows, dtype=dtype)
     c = Y.sum(0)
     return (Y.T @ X) / c[:, None]

@@ -3,7 +3,8 @@ Lemmas 5-6); chapter ``thm5_memorization``.
 
 * The reduced problem ``max_s sum_g p_g sigma(s_g)`` s.t. ``s >= 0``, ``sum s^2 <= 2``:
   :func:`memorization_reduced` (projected ascent), :func:`memorization_kkt` (the paper's formulas, Lemma 6),
-  :func:`memorization_phi`, :func:`memorization_profile` (Lemma 5, Eq. 34), :func:`memorization_objective`.
+  :func:`memorization_phi`, :func:`memorization_profile` (Lemma 5, Eq. 34), :func:`memorization_objective`,
+  :func:`relu_spreading` (ReLU's closed form), :func:`kkt_products` (Lemma 5), :func:`reduced_energy`.
 * The single-target data and the map between the two problems: :func:`single_target_rows`,
   :func:`single_target_weights`, :func:`single_target_probabilities`, :func:`pair_sums`, :func:`memorization_node`.
 * :func:`memorization_nodes`: one node per pair (the ``M^2``-node memorisation solution Theorem 3 compares with).
@@ -25,6 +26,9 @@ __all__ = [
     "memorization_phi",
     "memorization_profile",
     "memorization_objective",
+    "relu_spreading",
+    "kkt_products",
+    "reduced_energy",
     "single_target_rows",
     "single_target_weights",
     "single_target_probabilities",
@@ -51,6 +55,8 @@ def memorization_reduced(
     (``phi = sigma'/x`` nondecreasing) focus on ``argmax p``, ``s = sqrt(2) e_{g*}``; ``relu``
     gives ``s = sqrt(2) p / ||p||``; ``silu`` spreads with every ``s_g > 0``, ordered like ``p``.
     Returns ``s`` (float64).
+
+    Paper: Thm 5. Chapter: ``thm5_memorization``.
     """
     pv = torch.as_tensor(p, dtype=torch.float64).reshape(-1)
     if (pv < 0).any() or float(pv.sum()) <= 0:
@@ -93,7 +99,10 @@ def memorization_reduced(
 
 def single_target_rows(group: GroupLike, target: int) -> torch.Tensor:
     """The rows ``(g, g^{-1} h)`` for ``g = 0 .. M-1`` of the one target ``h`` (Theorem 5): row
-    index ``g M + T[g^{-1}, h]`` into the ``M^2`` pairs. Shape ``(M,)``, ordered by ``g``."""
+    index ``g M + T[g^{-1}, h]`` into the ``M^2`` pairs. Shape ``(M,)``, ordered by ``g``.
+
+    Paper: Thm 5. Chapter: ``thm5_memorization``.
+    """
     T = _table(group)
     M = T.shape[0]
     if not 0 <= int(target) < M:
@@ -114,6 +123,8 @@ def single_target_weights(group: GroupLike, target: int, p: torch.Tensor | Seque
     (App. A.4's "up to a fixed positive factor"). Restricting ``rows`` to the ``M`` single-target
     pairs instead centres over those rows only; they all have label ``h``, so ``Y~ = 0`` and
     ``E = 0`` identically.
+
+    Paper: Thm 5. Chapter: ``thm5_memorization``.
     """
     pv = torch.as_tensor(p, dtype=torch.float64).reshape(-1)
     T = _table(group)
@@ -129,7 +140,10 @@ def single_target_weights(group: GroupLike, target: int, p: torch.Tensor | Seque
 
 def pair_sums(w: torch.Tensor, group: GroupLike, target: int) -> torch.Tensor:
     """``s_g = u_g + v'_{g^{-1} h}`` (App. A.4) for ``w = [u; v']`` (raw halves): the pre-activation
-    of the single-target pair ``(g, g^{-1} h)``. ``(..., 2M)`` → ``(..., M)``."""
+    of the single-target pair ``(g, g^{-1} h)``. ``(..., 2M)`` → ``(..., M)``.
+
+    Paper: Thm 5. Chapter: ``thm5_memorization``.
+    """
     r = single_target_rows(group, target)
     M = r.numel()
     if w.shape[-1] != 2 * M:
@@ -141,7 +155,10 @@ def memorization_node(s: torch.Tensor | Sequence[float], group: GroupLike, targe
     """Theorem 5's node ``w = 1/2 sum_g s_g [e_g; e_{g^{-1} h}]`` (``(2M,)``, float64): ``u_g =
     v'_{g^{-1} h} = s_g / 2``, so :func:`pair_sums` gives back ``s`` and ``||w||^2 = sum s_g^2 / 2``
     (``= 1`` on the budget ``sum s_g^2 = 2``). For ``s = sqrt 2 e_{g*}`` it is the focused
-    ``(e_{g*}, e_{g*^{-1} h}) / sqrt 2``."""
+    ``(e_{g*}, e_{g*^{-1} h}) / sqrt 2``.
+
+    Paper: Thm 5. Chapter: ``thm5_memorization``.
+    """
     sv = torch.as_tensor(s, dtype=torch.float64).reshape(-1)
     r = single_target_rows(group, target)
     M = r.numel()
@@ -155,7 +172,10 @@ def memorization_node(s: torch.Tensor | Sequence[float], group: GroupLike, targe
 
 def memorization_nodes(M: int, dtype: torch.dtype = torch.float64) -> torch.Tensor:
     """One node per pair: column ``r`` is ``(e_a + e_{M+b}) / sqrt 2`` for ``(a, b) = (r // M, r % M)``
-    (the ``M^2``-node memorisation solution Theorem 3 compares with). Shape ``(2M, M^2)``."""
+    (the ``M^2``-node memorisation solution Theorem 3 compares with). Shape ``(2M, M^2)``.
+
+    Paper: Thm 3, Thm 5. Chapter: ``thm3_reconstruction``.
+    """
     if not isinstance(M, int) or M < 2:
         raise ValueError(f"M: must be an integer >= 2; got {M!r}")
     r = torch.arange(M * M)
@@ -174,7 +194,10 @@ _SPREADING = ("relu", "silu", "linear")
 
 
 def memorization_phi(x: torch.Tensor, activation: str) -> torch.Tensor:
-    """``phi(x) = sigma'(x) / x`` (Theorem 5) for ``x > 0``."""
+    """``phi(x) = sigma'(x) / x`` (Theorem 5) for ``x > 0``.
+
+    Paper: Thm 5, Lemma 5, Lemma 6. Chapter: ``thm5_memorization``.
+    """
     _, dsig, _ = derivatives(activation)
     x = torch.as_tensor(x, dtype=torch.float64)
     return dsig(x) / x
@@ -183,7 +206,10 @@ def memorization_phi(x: torch.Tensor, activation: str) -> torch.Tensor:
 def memorization_profile(p: torch.Tensor | Sequence[float], lam: float, activation: str) -> torch.Tensor:
     """``s(p) = phi^{-1}(2 lambda / p)`` (Lemma 5, Eq. 34) for a spreading activation (strictly
     decreasing ``phi`` with ``phi(0+) = inf``), by bisection in ``log x`` (closed form ``p / (2 lambda)``
-    for ``relu``/``linear``). ``p``: any shape, positive."""
+    for ``relu``/``linear``). ``p``: any shape, positive.
+
+    Paper: Lemma 5. Chapter: ``thm5_memorization``.
+    """
     if activation not in _SPREADING:
         raise ValueError(f"activation: phi^-1 is only used for {', '.join(_SPREADING)}; got {activation!r}")
     pv = torch.as_tensor(p, dtype=torch.float64)
@@ -207,6 +233,8 @@ def memorization_kkt(p: torch.Tensor | Sequence[float], activation: str) -> tupl
     with ``lambda = p_{g*} phi(sqrt 2) / 2``. Spreading (``relu``, ``linear``, ``silu``):
     ``s_g = phi^{-1}(2 lambda / p_g)`` with ``lambda`` fixed by ``sum_g s_g^2 = 2`` (bisection in
     ``log lambda``; ``sum s^2`` decreases in ``lambda``). Returns ``(s, lambda)``.
+
+    Paper: Thm 5, Lemma 5, Lemma 6. Chapter: ``thm5_memorization``.
     """
     pv = torch.as_tensor(p, dtype=torch.float64).reshape(-1)
     if (pv <= 0).any():
@@ -230,9 +258,39 @@ def memorization_kkt(p: torch.Tensor | Sequence[float], activation: str) -> tupl
     return memorization_profile(pv, lam, activation), lam
 
 
+def relu_spreading(p: torch.Tensor) -> torch.Tensor:
+    """ReLU's spreading solution of Theorem 5 (Lemma 6 (B), ``phi = 1/x``): ``s = sqrt 2 p / ||p||``, the
+    unique maximiser of ``sum_g p_g s_g`` on ``s >= 0, sum s^2 = 2`` (Cauchy-Schwarz).
+
+    Paper: Thm 5, Lemma 6. Chapter: ``thm5_memorization``.
+    """
+    return math.sqrt(2) * p / p.norm()
+
+
+def kkt_products(s: torch.Tensor, p: torch.Tensor, activation: str) -> torch.Tensor:
+    """Lemma 5's KKT products ``p_g phi(s_g)`` (``phi = sigma'(x)/x``), all equal to ``2 lambda`` at a
+    spreading solution of Theorem 5's reduced problem.
+
+    Paper: Lemma 5. Chapter: ``thm5_memorization``.
+    """
+    return p * memorization_phi(s, activation)
+
+
+def reduced_energy(F: float, M: int) -> float:
+    """The energy of a node with reduced objective ``F = sum_g p_g sigma(s_g)`` on the weighted single-target
+    data (Theorem 5, App. A.4's "up to a fixed positive factor"): ``E = 1/2 (1 - 1/M) F^2``.
+
+    Paper: Thm 5. Chapter: ``thm5_memorization``.
+    """
+    return 0.5 * (1 - 1 / M) * F ** 2
+
+
 def single_target_probabilities(M: int, seed: int, low: float = 0.2, high: float = 1.2) -> torch.Tensor:
     """Sampling probabilities ``p_g`` for Theorem 5: ``U(low, high)`` draws (seeded, CPU) normalised to sum
-    1. Raises ``ValueError`` unless the maximum is unique (the theorem's assumption). ``(M,)`` float64."""
+    1. Raises ``ValueError`` unless the maximum is unique (the theorem's assumption). ``(M,)`` float64.
+
+    Paper: Thm 5. Chapter: ``thm5_memorization``.
+    """
     if not isinstance(M, int) or M < 2:
         raise ValueError(f"M: must be an integer >= 2; got {M!r}")
     if not 0 <= low < high:
@@ -248,7 +306,10 @@ def single_target_probabilities(M: int, seed: int, low: float = 0.2, high: float
 def memorization_objective(s: torch.Tensor, p: torch.Tensor | Sequence[float], activation: str) -> torch.Tensor:
     """Theorem 5's reduced objective ``F(s) = sum_g p_g sigma(s_g)`` (App. A.4), which is also
     ``z_h`` of the single-target data at a node with pair sums ``s`` (:func:`pair_sums`).
-    ``s``: ``(..., M)`` → ``(...)``."""
+    ``s``: ``(..., M)`` → ``(...)``.
+
+    Paper: Thm 5. Chapter: ``thm5_memorization``.
+    """
     sig, _, _ = derivatives(activation)
     pv = torch.as_tensor(p, dtype=s.dtype)
     return (pv * sig(s)).sum(-1)

@@ -65,14 +65,20 @@ class _Pairs:
     n: int
 
 
-def _pairs(group: GroupLike, rows: Rows, weights: Weights, dtype: torch.dtype, device: torch.device) -> _Pairs:
-    T = _table(group).to(device)
-    M = T.shape[0]
+def _row_index(rows: Rows, M: int, device: torch.device) -> torch.Tensor:
+    """The rows in use as a flat index into the ``M^2`` pairs (all of them for ``None``), validated."""
     idx = torch.arange(M * M, device=device) if rows is None else torch.as_tensor(rows, device=device).long().reshape(-1)
     if idx.numel() == 0:
         raise ValueError("rows: no row selected")
     if int(idx.min()) < 0 or int(idx.max()) >= M * M:
         raise ValueError(f"rows: indices must lie in [0, M^2) = [0, {M * M})")
+    return idx
+
+
+def _pairs(group: GroupLike, rows: Rows, weights: Weights, dtype: torch.dtype, device: torch.device) -> _Pairs:
+    T = _table(group).to(device)
+    M = T.shape[0]
+    idx = _row_index(rows, M, device)
     a, b = idx // M, idx % M
     y = T[a, b]
     omega = None
@@ -113,11 +119,7 @@ def _grid(group: GroupLike, rows: Rows, weights: Weights, dtype: torch.dtype, de
     Yoh = torch.nn.functional.one_hot(T.reshape(-1), M).to(dtype)
     if rows is None and weights is None:
         return _Grid(M=M, Yoh=Yoh, om=None, counts=torch.full((M,), float(M), dtype=dtype, device=device), n=float(M * M))
-    idx = torch.arange(M * M, device=device) if rows is None else torch.as_tensor(rows, device=device).long().reshape(-1)
-    if idx.numel() == 0:
-        raise ValueError("rows: no row selected")
-    if int(idx.min()) < 0 or int(idx.max()) >= M * M:
-        raise ValueError(f"rows: indices must lie in [0, M^2) = [0, {M * M})")
+    idx = _row_index(rows, M, device)
     ones = torch.ones(idx.numel(), dtype=dtype, device=device)
     mult = torch.zeros(M * M, dtype=dtype, device=device).index_add_(0, idx, ones)
     if weights is None:
@@ -140,6 +142,8 @@ def design(group: GroupLike, rows: Rows = None, dtype: torch.dtype = torch.float
     Row ``i`` is the pair ``(a, b) = (r // M, r % M)`` for ``r = rows[i]`` (all ``M^2`` pairs
     when ``rows`` is ``None``): ``x_i = (e_a, e_b)`` and ``y_i = e_{T[a, b]}``. For tests and
     small examples; the energy functions never build ``X``.
+
+    Paper: §1.2 (X, Y). Chapter: ``thm2_maxima``.
     """
     p = _pairs(group, rows, None, dtype, torch.device("cpu"))
     return onehot_inputs(p.a, p.b, p.M, dtype), _onehot_labels(p, dtype)

@@ -60,6 +60,8 @@ def reconstruct(
     is fine) and returns the relative residual ``||Y~ - F~ V||_F / ||Y~||_F``. ``rtol``: the
     pseudo-inverse's relative cut-off (:func:`torch.linalg.pinv`; ``None`` = its default
     ``max(n, K) eps``), e.g. ``1e-10`` for nodes that are only converged maxima.
+
+    Paper: Thm 3. Chapter: ``thm3_reconstruction``.
     """
     W = nodes
     if W.dim() == 1:
@@ -93,6 +95,8 @@ def reconstruct_complex(
     ``min_V ||Y~ - F~ V||`` over complex ``V``. Minimum-norm solution by pseudo-inverse (``rtol``
     as in :func:`torch.linalg.pinv`). Returns a :class:`Reconstruction` with complex ``V (K, M)``,
     the relative residual, ``F`` and the rank of the matrix solved (real for ``"real"``).
+
+    Paper: Thm 3. Chapter: ``thm3_reconstruction``.
     """
     if readout not in ("real", "complex"):
         raise ValueError(f"readout: expected 'real' or 'complex'; got {readout!r}")
@@ -131,7 +135,10 @@ def reconstruction_curve(
     ``K`` in ``Ks``: real nodes through :func:`reconstruct` (``sigma = x^2``), complex nodes (or any
     ``readout``) through :func:`reconstruct_complex` (``rtol``: the pseudo-inverse's cut-off, as there).
     Returns one record per ``K``:
-    ``{"K", "residual", "rank", "V_norm"}``."""
+    ``{"K", "residual", "rank", "V_norm"}``.
+
+    Paper: Thm 3. Chapter: ``thm3_reconstruction``.
+    """
     out = []
     for K in Ks:
         K = int(K)
@@ -150,7 +157,10 @@ def round_robin(labels: Sequence[int] | torch.Tensor, per_label: int | dict[Any,
     """Indices that take nodes label by label in turns: round ``r`` takes the ``r``-th node of every
     label that has one and still needs it (``per_label``: a cap for all labels, or per label).
     Labels in ascending order; within a label the original order. Used to feed learned maxima to
-    :func:`reconstruction_curve` evenly over irreps."""
+    :func:`reconstruction_curve` evenly over irreps.
+
+    Paper: — (a helper for Thm 3). Chapter: ``thm3_reconstruction``.
+    """
     lab = torch.as_tensor(labels).reshape(-1).tolist()
     pools: dict[Any, list[int]] = {}
     for i, c in enumerate(lab):
@@ -167,7 +177,10 @@ def round_robin(labels: Sequence[int] | torch.Tensor, per_label: int | dict[Any,
 def theorem3_width(group: GroupLike) -> tuple[int, int]:
     """The width Theorem 3 says suffices, ``K = 2 sum_{k != 0} m_k^2 d_k^2`` (``m_k = d_k`` for the
     regular representation), and the paper's bound ``2 [(M - kappa)^2 + kappa - 1]`` with ``kappa``
-    the number of nontrivial irreps (paper-li2 §1.4). ``Z_M``: ``(2M - 2, 2M - 2)``."""
+    the number of nontrivial irreps (paper-li2 §1.4). ``Z_M``: ``(2M - 2, 2M - 2)``.
+
+    Paper: Thm 3. Chapter: ``thm3_reconstruction``.
+    """
     g = _group(group)
     if not hasattr(g, "irrep_dims"):
         raise ValueError("group: theorem3_width needs a group name or a li2core.groups.Group (irreps)")
@@ -196,6 +209,8 @@ def theorem3_counts(M: int) -> dict[str, int]:
       ``M - 1`` / ``3 (M - 1) / 2``;
     * ``memorization`` and ``random``: ``M^2 - 1`` (the centred features must span all functions of
       the pair).
+
+    Paper: Thm 3. Chapter: ``thm3_reconstruction``.
     """
     if not isinstance(M, int) or M < 3 or M % 2 == 0:
         raise ValueError(f"M: the node counts are derived for odd M >= 3; got {M!r}")
@@ -223,6 +238,8 @@ def exact_maxima_residual(M: int) -> float:
     label ``h = a + b`` only ``cos(w j h)`` appears, never ``sin(w j h)``. ``Y~`` has the same
     energy in each of the ``M - 1`` nontrivial characters, so each complex pair ``{j, -j}`` loses
     the sine half, ``1/(M-1)`` of ``||Y~||^2``; the real frequency ``M/2`` (even ``M``) loses nothing.
+
+    Paper: Thm 3. Chapter: ``thm3_reconstruction``.
     """
     if not isinstance(M, int) or M < 3:
         raise ValueError(f"M: must be an integer >= 3; got {M!r}")
@@ -233,7 +250,10 @@ def exact_maxima_prediction(M: int) -> torch.Tensor:
     """What least squares on exact real maxima ``[u; +-P u]`` of ``Z_M`` reconstructs: the cosine half
     of ``Y~``, ``Y^[(a, b), c] = (2/M) sum_{j=1}^{(M-1)/2} cos(w j h) cos(w j c)`` with ``h = a + b``,
     ``w = 2 pi / M`` (plus ``(-1)^{h+c} / M`` for even ``M``). ``Y~`` itself has the extra
-    ``sin(w j h) sin(w j c)`` terms. Rows: the ``M^2`` pairs ``(r // M, r % M)``. Shape ``(M^2, M)``."""
+    ``sin(w j h) sin(w j c)`` terms. Rows: the ``M^2`` pairs ``(r // M, r % M)``. Shape ``(M^2, M)``.
+
+    Paper: Thm 3. Chapter: ``thm3_reconstruction``.
+    """
     if not isinstance(M, int) or M < 3:
         raise ValueError(f"M: must be an integer >= 3; got {M!r}")
     r = torch.arange(M * M)
@@ -252,7 +272,10 @@ def feature_rank(nodes: torch.Tensor, group: GroupLike, rtol: float = 1e-8) -> i
     """Numerical rank of the centred features ``F~ = P_1^perp sigma(X W)`` (``sigma = x^2``, all
     pairs; complex ``W``: the real rank of ``[Re F~, Im F~]``), counting singular values above
     ``rtol * sigma_max``. With learned maxima converged to ``~1e-12`` this is the dimension of the
-    span the nodes can reach, free of the noise a machine-epsilon threshold would count."""
+    span the nodes can reach, free of the noise a machine-epsilon threshold would count.
+
+    Paper: Thm 3. Chapter: ``thm3_reconstruction``.
+    """
     W = nodes[:, None] if nodes.dim() == 1 else nodes
     p = _pairs(group, None, None, torch.float64, W.device)
     F = (W[p.a] + W[p.M + p.b]) ** 2

@@ -5,30 +5,37 @@
   ``p = CRITICAL_C ln M / M``, :data:`li2core.tasks.CRITICAL_C`).
 * :func:`last_up_crossing`: where a curve on a grid last crosses a level upwards (the boundary of a phase
   diagram; vectorised over curves, used by the chapter's bootstrap of ``c``).
+* :func:`grid_boundary`, :func:`c_statistics`, :func:`bootstrap_c`: the statistics of the law on the grids of a
+  sweep: the boundary per group, the constant ``c`` with its spread, trend and bootstrap over seeds.
 * :func:`reference_energies`: ``E`` at the Fourier and memorisation nodes on given rows (Fig. 7's levels).
 
-The frame-level statistics of a sweep (the boundary per group, the fit of ``c`` with its bootstrap) and the
-direct test of Theorem 4 (do the Fourier maxima of the subsampled energy survive?) are in
+The frame-level wrappers (:func:`li2core.chapters.fig5_scaling_law.boundary`, ``fit_c``: a sweep's frame in, grids
+out) and the direct test of Theorem 4 (do the Fourier maxima of the subsampled energy survive?) are in
 :mod:`li2core.chapters.fig5_scaling_law`.
 """
 from __future__ import annotations
 
-from typing import Any
+import warnings
+from typing import Any, Sequence
 
 import numpy as np
 import torch
 
 from ..fourier import fourier_node
+from ..measures import ols_slope
 from .energy import energy
 from .memorization import memorization_nodes
 from .pairs import Rows
 
-__all__ = ["critical_ratio", "last_up_crossing", "reference_energies"]
+__all__ = ["critical_ratio", "last_up_crossing", "grid_boundary", "c_statistics", "bootstrap_c", "reference_energies"]
 
 
 def critical_ratio(p: Any, M: Any) -> Any:
     """``c = p M / ln M``: a training fraction in units of ``ln M / M`` (Theorem 4's ``p ~ ln M / M``; the
-    author's critical-ratio rule is ``p = c ln M / M`` with ``c =`` :data:`li2core.tasks.CRITICAL_C`, paper-li2 §4.5)."""
+    author's critical-ratio rule is ``p = c ln M / M`` with ``c =`` :data:`li2core.tasks.CRITICAL_C`, paper-li2 §4.5).
+
+    Paper: Thm 4, Fig. 5. Chapter: ``fig5_scaling_law``.
+    """
     M = np.asarray(M, dtype=float)
     return np.asarray(p, dtype=float) * M / np.log(M)
 
@@ -41,6 +48,8 @@ def last_up_crossing(x: np.ndarray, a: np.ndarray, level: float, with_index: boo
     (the largest x is still below ``level``), 2 = below the grid (no grid point below ``level``).
     The crossing is the *last upward* one: ``i`` is the largest index with ``a_i < level`` and
     ``x_crit = x_i + (level - a_i) (x_{i+1} - x_i) / (a_{i+1} - a_i)``.
+
+    Paper: Fig. 5. Chapter: ``fig5_scaling_law``.
     """
     B, n = a.shape
     below = a < level
@@ -59,6 +68,79 @@ def last_up_crossing(x: np.ndarray, a: np.ndarray, level: float, with_index: boo
     return xc, code
 
 
+def grid_boundary(xs: np.ndarray, A: np.ndarray, level: float) -> tuple[float, int, int]:
+    """The boundary on one grid: the replicate mean of ``A (n_x, n_rep)`` (NaNs ignored) at the sorted ``xs (n_x,)``
+    and its last upward crossing of ``level`` (:func:`last_up_crossing`). Returns ``(x_crit, code, i)``: code 0 =
+    crossed in ``[xs[i], xs[i+1]]``; 1 = above the grid, 2 = below it (``x_crit`` NaN, ``i = -1``).
+
+    Paper: Fig. 5, Thm 4. Chapter: ``fig5_scaling_law``.
+    """
+    a = np.nanmean(A, axis=1)
+    xc, code, ib = last_up_crossing(xs, a[None, :], level, with_index=True)
+    return float(xc[0]), int(code[0]), int(ib[0])
+
+
+def c_statistics(M: np.ndarray, p_crit: np.ndarray) -> dict[str, Any]:
+    """The constant of ``p_crit = c ln M / M`` from boundaries ``p_crit`` at group orders ``M`` (uncensored only):
+    ``c`` (mean of ``c_M = p_crit M / ln M``), ``c_se`` (its standard error across ``M``), ``c_ls`` (least squares
+    through the origin), ``slope, slope_se`` (OLS of ``c_M`` against ``ln M``: 0 is the collapse Theorem 4 predicts)
+    and ``n``.
+
+    Paper: Thm 4, Fig. 5. Chapter: ``fig5_scaling_law``.
+    """
+    M = np.asarray(M, dtype=float)
+    pc = np.asarray(p_crit, dtype=float)
+    cM = critical_ratio(pc, M)
+    lnM = np.log(M)
+    xr = lnM / np.exp(lnM)
+    n = int(M.size)
+    slope, slope_se = ols_slope(lnM, cM)
+    return {"c": float(cM.mean()) if n else float("nan"),
+            "c_se": float(cM.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan"),
+            "c_ls": float((pc * xr).sum() / (xr**2).sum()) if n else float("nan"),
+            "slope": slope, "slope_se": slope_se, "n": n}
+
+
+def bootstrap_c(grids: Sequence[tuple[float, np.ndarray, np.ndarray]], level: float, n_boot: int, seed: int,
+                ci: float = 0.95) -> tuple[tuple[float, float], float, tuple[float, float]]:
+    """Bootstrap of :func:`c_statistics` over replicates: ``grids`` holds ``(M, xs, A)`` per group (``A (n_x, n_rep)``
+    as in :func:`grid_boundary`); in each of ``n_boot`` samples the replicates of every group are resampled with
+    replacement (independently per group, ``numpy.random.default_rng(seed)``) and the boundaries recomputed.
+    Returns ``(c_ci, c_boot_se, slope_ci)``: the percentile interval (level ``ci``) and standard deviation of the
+    mean ``c``, and the percentile interval of the slope of ``c_M`` against ``ln M`` (NaN where undefined).
+
+    Paper: Thm 4, Fig. 5. Chapter: ``fig5_scaling_law``.
+    """
+    lo_q, hi_q = (1 - ci) / 2, 1 - (1 - ci) / 2
+    c_ci, slope_ci, c_boot_se = (float("nan"), float("nan")), (float("nan"), float("nan")), float("nan")
+    rng = np.random.default_rng(seed)
+    cb = np.full((n_boot, len(grids)), np.nan)
+    for k, (M, xs, A) in enumerate(grids):
+        R = A.shape[1]
+        idx = rng.integers(0, R, size=(n_boot, R))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns of a sparse design
+            means = np.nanmean(A[:, idx], axis=2).T  # (n_boot, n_x)
+        xc, code = last_up_crossing(xs, means, level)
+        cb[:, k] = np.where(code == 0, critical_ratio(xc, float(M)), np.nan)
+    lnMb = np.log(np.array([float(M) for M, _, _ in grids]))
+    cbar = np.full(n_boot, np.nan)
+    sl = np.full(n_boot, np.nan)
+    for b in range(n_boot):
+        good = np.isfinite(cb[b])
+        if good.any():
+            cbar[b] = cb[b, good].mean()
+            sl[b] = ols_slope(lnMb[good], cb[b, good])[0]
+    fin = cbar[np.isfinite(cbar)]
+    if fin.size:
+        c_ci = (float(np.quantile(fin, lo_q)), float(np.quantile(fin, hi_q)))
+        c_boot_se = float(fin.std(ddof=1)) if fin.size > 1 else float("nan")
+    fs = sl[np.isfinite(sl)]
+    if fs.size:
+        slope_ci = (float(np.quantile(fs, lo_q)), float(np.quantile(fs, hi_q)))
+    return c_ci, c_boot_se, slope_ci
+
+
 def reference_energies(M: int, rows: Rows = None, activation: str = "sqr") -> dict[str, float]:
     """Reference values of ``E`` (Eq. 7) on ``rows`` of ``Z_M`` for the two kinds of maxima (Fig. 7).
 
@@ -66,6 +148,8 @@ def reference_energies(M: int, rows: Rows = None, activation: str = "sqr") -> di
     unit-norm Fourier node :func:`fourier_node` ``(M, j)`` (a maximum of the full-data energy, Theorem 2);
     ``memorization``: mean of ``E`` at the unit-norm memorization nodes ``(e_a + e_{M+b}) / sqrt 2`` of the
     pairs ``(a, b)`` in ``rows`` (Theorem 5's focused solution for ``sigma = x^2``; :func:`memorization_nodes`).
+
+    Paper: Fig. 7. Chapter: ``fig5_scaling_law``.
     """
     r = torch.arange(M * M) if rows is None else torch.as_tensor(rows).long().reshape(-1)
     fn = torch.stack([fourier_node(M, j) for j in range(1, M // 2 + 1)])

@@ -53,6 +53,8 @@ def G_F(F: torch.Tensor, V: torch.Tensor, Y: torch.Tensor, mask: torch.Tensor | 
     It equals ``-dJ/dF`` for the paper's loss ``J = 1/2 ||P_1^perp (Y - F V)||_F^2`` (Eq. 1).
     Shapes carry an optional leading run axis: ``F (..., n, K)``, ``V (..., K, M)``,
     ``Y (..., n, M)``; ``mask (..., n)`` selects each run's rows (1 = used).
+
+    Paper: Eq. 2. Chapter: ``stage1_lazy``.
     """
     squeeze = F.dim() == 2
     if squeeze:
@@ -71,7 +73,10 @@ def _eye(k: int, like: torch.Tensor) -> torch.Tensor:
 
 
 def B_matrix(F: torch.Tensor, eta: float) -> torch.Tensor:
-    """``B = (F~^T F~ + eta I_K)^{-1}`` (paper-li2 §1.1, Prop. 1, Thm 6). ``F``: ``(..., n, K)`` → ``(..., K, K)``."""
+    """``B = (F~^T F~ + eta I_K)^{-1}`` (paper-li2 §1.1, Prop. 1, Thm 6). ``F``: ``(..., n, K)`` → ``(..., K, K)``.
+
+    Paper: Prop. 1, Eq. 4. Chapter: ``stage1_lazy``.
+    """
     Ft = center(F)
     A = Ft.transpose(-1, -2) @ Ft + eta * _eye(F.shape[-1], F)
     return torch.linalg.inv(A)
@@ -81,6 +86,8 @@ def P_eta(F: torch.Tensor, eta: float) -> torch.Tensor:
     """``P_eta = I_n - F~ B F~^T`` (paper-li2 §1.1); by Woodbury it equals ``eta (F~ F~^T + eta I_n)^{-1}``.
 
     ``F``: ``(..., n, K)`` → ``(..., n, n)``.
+
+    Paper: Prop. 1, Eq. 4. Chapter: ``stage1_lazy``.
     """
     Ft = center(F)
     return _eye(F.shape[-2], F) - Ft @ B_matrix(F, eta) @ Ft.transpose(-1, -2)
@@ -90,6 +97,8 @@ def ridge_readout(F: torch.Tensor, Y: torch.Tensor, eta: float) -> torch.Tensor:
     """``V_ridge = B F~^T Y~ = argmin_V 1/2 (||Y~ - F~ V||^2 + eta ||V||^2)`` (Prop. 1, App. C Eq. 47).
 
     ``F (..., n, K)``, ``Y (..., n, M)`` → ``(..., K, M)``. Solved as a linear system, not via ``B``.
+
+    Paper: Prop. 1, Eq. 47. Chapter: ``stage1_lazy``.
     """
     Ft, Yt = center(F), center(Y)
     A = Ft.transpose(-1, -2) @ Ft + eta * _eye(F.shape[-1], F)
@@ -107,6 +116,8 @@ def G_F_infinity(F: torch.Tensor, Y: torch.Tensor, eta: float, method: str = "sv
     ``method="inverse"`` evaluates the formula literally with ``P_eta`` (:func:`P_eta`) and ``B``
     (:func:`B_matrix`), for ``eta > 0``; batched ``F (..., n, K)``. It loses precision where ``P_eta Y~`` is small
     (``Y~`` in the span of ``F~``: a difference of two ``O(1)`` terms, relative error ``~ eps (lambda_max/eta)^2``).
+
+    Paper: Eq. 4, Prop. 1. Chapter: ``stage1_lazy``.
     """
     if method == "inverse":
         Ft, Yt = center(F), center(Y)
@@ -126,6 +137,8 @@ def lemma1_constants(F: torch.Tensor) -> tuple[float, float]:
     ``c_2 = ||F~||_F^2 / (n K)``. Both traces are ``||F~||_F^2``; the two approximations can
     only hold together when ``K ~ n - 1`` (paper-li2 §2, Lemma 1 caveat), so these are the
     trace-matched constants, not a claim that either approximation holds.
+
+    Paper: Lemma 1. Chapter: ``stage1_lazy``.
     """
     n, K = F.shape[-2], F.shape[-1]
     fro2 = float(center(F).pow(2).sum())
@@ -134,26 +147,38 @@ def lemma1_constants(F: torch.Tensor) -> tuple[float, float]:
 
 def lemma1_prefactor(F: torch.Tensor, eta: float) -> float:
     """Lemma 1's scalar ``eta / ((K c_1 + eta)(n c_2 + eta))`` of Eq. 5, with ``c_1, c_2`` from
-    :func:`lemma1_constants`. ``F (n, K)``."""
+    :func:`lemma1_constants`. ``F (n, K)``.
+
+    Paper: Eq. 5, Lemma 1. Chapter: ``stage1_lazy``.
+    """
     n, K = F.shape[-2], F.shape[-1]
     c1, c2 = lemma1_constants(F)
     return eta / ((K * c1 + eta) * (n * c2 + eta))
 
 
 def signal_direction(F: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
-    """``S = Y~ Y~^T F~ (n, K)``: the direction of ``G_F`` that Eq. 3, Prop. 2 and Eq. 5 predict."""
+    """``S = Y~ Y~^T F~ (n, K)``: the direction of ``G_F`` that Eq. 3, Prop. 2 and Eq. 5 predict.
+
+    Paper: Eq. 3, Prop. 2, Eq. 5. Chapter: ``stage1_lazy``.
+    """
     Ft, Yt = center(F), center(Y)
     return Yt @ (Yt.transpose(-1, -2) @ Ft)
 
 
 def G_F_lemma1(F: torch.Tensor, Y: torch.Tensor, eta: float) -> torch.Tensor:
     """Lemma 1's approximation (Eq. 5): ``G_F(+inf) ~ eta / ((K c_1 + eta)(n c_2 + eta)) Y~ Y~^T F~``
-    (:func:`lemma1_prefactor` times :func:`signal_direction`). Compare with the exact :func:`G_F_infinity`."""
+    (:func:`lemma1_prefactor` times :func:`signal_direction`). Compare with the exact :func:`G_F_infinity`.
+
+    Paper: Eq. 5, Lemma 1. Chapter: ``stage1_lazy``.
+    """
     return lemma1_prefactor(F, eta) * signal_direction(F, Y)
 
 
 def cosine(A: torch.Tensor, B: torch.Tensor) -> float:
-    """Frobenius cosine ``<A, B>_F / (||A||_F ||B||_F)`` (0 when either is zero)."""
+    """Frobenius cosine ``<A, B>_F / (||A||_F ||B||_F)`` (0 when either is zero).
+
+    Paper: — (a helper for Prop. 2, Lemma 1). Chapter: ``stage1_lazy``.
+    """
     den = float(A.norm() * B.norm())
     return float((A * B).sum()) / den if den > 0 else 0.0
 
@@ -193,6 +218,8 @@ def lazy_dynamics(
     and ``G_F -> G_F(+inf)`` of Eq. 4 (for ``eta > 0`` and full-column-rank ``F~``).
 
     ``F (n, K)``, ``Y (n, M)``, ``V0 (K, M)``.
+
+    Paper: Prop. 1, Props. 2-4. Chapter: ``stage1_lazy``.
     """
     if record_every < 1:
         raise ValueError(f"record_every: must be >= 1; got {record_every}")
@@ -262,7 +289,10 @@ def gram_spectrum(F: torch.Tensor) -> torch.Tensor:
     """The nonzero eigenvalues of ``F~^T F~`` (equivalently of ``F~ F~^T``), ascending.
 
     ``lambda_min`` of this list is the rate ``sigma_min(F~)^2`` of Prop. 3/4 (restricted to the
-    range of ``F~`` when ``F~`` is rank deficient, e.g. ``K > n - 1``). ``F (n, K)``."""
+    range of ``F~`` when ``F~`` is rank deficient, e.g. ``K > n - 1``). ``F (n, K)``.
+
+    Paper: Prop. 3, Prop. 4. Chapter: ``stage1_lazy``.
+    """
     n, K = F.shape[-2], F.shape[-1]
     with one_torch_thread(2.0 * n * K * min(n, K)):
         s = torch.linalg.svdvals(center(F))
@@ -274,7 +304,10 @@ def realizability_residual(F: torch.Tensor, Y: torch.Tensor) -> float:
     """``||(I - Pi) Y~||_F / ||Y~||_F`` with ``Pi`` the projector on the column span of ``F~``.
 
     0 (to round-off) when ``Y~`` lies in the span of ``F~`` -- the realizable case of Prop. 3,
-    generic when ``rank F~ = n - 1`` (``K >= n - 1``); of order 1 when ``K < n - 1``."""
+    generic when ``rank F~ = n - 1`` (``K >= n - 1``); of order 1 when ``K < n - 1``.
+
+    Paper: Prop. 3. Chapter: ``stage1_lazy``.
+    """
     sv = _thin_svd(F, Y)
     R = sv.Yt - sv.U @ (sv.U.T @ sv.Yt)
     return float(R.norm() / sv.Yt.norm())
@@ -288,7 +321,10 @@ def _eq4_from_svd(sv: _ThinSVD, eta: float) -> torch.Tensor:
 
 
 def fixed_point_norms(F: torch.Tensor, Y: torch.Tensor, etas: Sequence[float]) -> torch.Tensor:
-    """``||G_F(+inf)||_F`` (Eq. 4, :func:`G_F_infinity`) for each ``eta`` in ``etas``; one SVD."""
+    """``||G_F(+inf)||_F`` (Eq. 4, :func:`G_F_infinity`) for each ``eta`` in ``etas``; one SVD.
+
+    Paper: Eq. 4, Prop. 1. Chapter: ``stage1_lazy``.
+    """
     sv = _thin_svd(F, Y)
     out = []
     with one_torch_thread(4.0 * F.shape[0] * F.shape[1] * Y.shape[1]):
@@ -341,6 +377,8 @@ def lazy_flow(
     (the residual ``Y~ - F~ V`` is ``eta/(s^2+eta) U^T Y~ - s e^{-lambda t}(...)`` plus the fixed
     part of ``Y~`` outside the span of ``F~``; ``V(t) - V0`` uses ``expm1``). ``G_F`` itself is
     formed only for the indices in ``keep_G_at``.
+
+    Paper: Prop. 1, Props. 2-4, Eq. 3, Eq. 47, Sec. 3.2. Chapter: ``stage1_lazy``.
     """
     eta = float(eta)
     if eta < 0:
@@ -434,7 +472,10 @@ def plateau_slope_bound(lam_min: float, eta_max: float) -> float:
     and lies in ``[-2 eta/(lambda_min + eta), 0]``. A least-squares slope over points in that range
     is a positive combination of secant slopes, so it lies in ``[1 - b, 1]`` with
     ``b = 2 eta_max / (lambda_min + eta_max)``, ``lambda_min`` the smallest nonzero eigenvalue of
-    ``F~^T F~`` (:func:`gram_spectrum`)."""
+    ``F~^T F~`` (:func:`gram_spectrum`).
+
+    Paper: Prop. 1, Prop. 4. Chapter: ``stage1_lazy``.
+    """
     if lam_min <= 0 or eta_max < 0:
         raise ValueError(f"lam_min must be > 0 and eta_max >= 0; got {lam_min}, {eta_max}")
     return 2.0 * eta_max / (lam_min + eta_max)
@@ -454,6 +495,8 @@ def lemma1_measures(F: torch.Tensor, Y: torch.Tensor, eta: float) -> dict[str, f
     (``||Eq. 5|| / ||Eq. 4||``) and ``prefactor_ratio`` (Eq. 5's scalar
     ``eta / ((K c1 + eta)(n c2 + eta))`` over the best scalar ``<Eq. 4, S> / ||S||^2``,
     ``S = Y~ Y~^T F~``).
+
+    Paper: Lemma 1, Eq. 5, Eq. 4. Chapter: ``stage1_lazy``.
     """
     n, K = F.shape
     sv = _thin_svd(F, Y)

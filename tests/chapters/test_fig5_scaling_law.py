@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import math
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+import torch
 
-from li2core import fourier, theory  # noqa: E402
+import li2core
+from li2core import fourier, theory
 from li2core.chapters import fig5_scaling_law as ch
-from li2core.tasks import make_task, split  # noqa: E402
+from li2core.tasks import make_task, split
 
 
 def _frame(rows):
@@ -211,3 +212,107 @@ def test_fig6_and_fig7_plot_data():
     fig = ch.fig7_energy(nodes, {"fourier": 1.0, "memorization": 2.0})
     assert all(_labelled(ax) for ax in fig.axes)
     plt.close("all")
+
+
+# --- the chapter's drivers ----------------------------------------------------------------------------------------
+
+
+def test_panels_group_panel_and_with_panel():
+    panels = ch.fig5_panels(["Z11", "Z13"], ["Z12"], ["Z2xZ6"], ["D5", "Z11"])
+    assert list(panels)[:2] == list(ch.CYCLIC_PANELS) and len(panels) == 4
+    assert panels["products of cyclic groups"] == ["Z2xZ6"]
+    po = ch.group_panel(panels)
+    assert list(po) == ["Z11", "Z13", "Z12", "Z2xZ6", "D5"]  # Z11 keeps its first position ...
+    assert po["Z11"] == "non-Abelian, max irrep dim 2"  # ... and the last panel that lists it
+    f = pd.DataFrame(dict(group=["Z12", "D5"], x=[1, 2]))
+    g = ch.with_panel(f, po)
+    assert list(g.columns) == ["group", "x", "panel"] and list(f.columns) == ["group", "x"]
+    assert g["panel"].tolist() == [ch.CYCLIC_PANELS[1], "non-Abelian, max irrep dim 2"]
+
+
+def test_grid_p_and_sweep_configs():
+    assert ch.grid_p(23, 2.7482, 0.9) == round(2.7482 * math.log(23) / 23, 4) == 0.3747
+    assert ch.grid_p(11, 4.5, 0.9) == 0.9  # 4.5 ln 11 / 11 = 0.98 is clipped
+    cfgs = ch.sweep_configs(["Z11", "D5"], [2.0, 3.0], 2, 0.9, width=16, epochs=10, lr=1e-2, weight_decay=1e-3)
+    assert len(cfgs) == 8
+    assert [(c.group, c.seed) for c in cfgs[:4]] == [("Z11", 0), ("Z11", 1), ("Z11", 0), ("Z11", 1)]
+    assert cfgs[2].train_frac == round(3.0 * math.log(11) / 11, 4)
+    assert cfgs[4].group == "D5" and cfgs[4].train_frac == round(2.0 * math.log(10) / 10, 4)  # |D5| = 10
+    assert all((c.width, c.epochs, c.lr, c.weight_decay) == (16, 10, 1e-2, 1e-3) for c in cfgs)
+    with pytest.raises(ValueError, match="group"):
+        ch.sweep_configs(["Q7"], [2.0], 1, 0.9)
+
+
+def _panel_runs():
+    a = _ramp_frame(2.5, (11, 17, 23), seeds=(0, 1)).assign(panel=ch.CYCLIC_PANELS[0])
+    b = _ramp_frame(3.0, (12, 20), seeds=(0, 1)).assign(panel="other")
+    b["group"] = b["group"] + "b"  # distinct group names per panel
+    return pd.concat([a, b], ignore_index=True)
+
+
+def test_panel_fits_and_fits_table():
+    runs = _panel_runs()
+    fits = ch.panel_fits(runs, [ch.CYCLIC_PANELS[0], "other"], n_boot=20)
+    assert list(fits) == [ch.CYCLIC_PANELS[0], "other", "all cyclic Z_M", "all groups"]
+    assert fits[ch.CYCLIC_PANELS[0]].c == pytest.approx(2.5) and fits["other"].c == pytest.approx(3.0)
+    assert fits["all cyclic Z_M"].n == 3 and fits["all cyclic Z_M"].c == pytest.approx(2.5)
+    assert fits["all groups"].n == 5 and fits["all groups"].c == pytest.approx((3 * 2.5 + 2 * 3.0) / 5)
+    direct = ch.fit_c(runs, n_boot=20, seed=3)
+    assert fits["all groups"].c_ci == direct.c_ci and fits["all groups"].slope == direct.slope
+    t = ch.fits_table(fits)
+    assert list(t.columns) == ["set", "n_groups", "censored", "c", "c_se_across_M", "boot_lo", "boot_hi",
+                               "c_least_squares", "slope_vs_lnM", "slope_se"]
+    assert t["set"].tolist() == list(fits) and t["n_groups"].tolist() == [3, 2, 3, 5]
+    assert t.loc[1, "c_least_squares"] == pytest.approx(3.0)
+
+
+def test_budget_fits_reads_each_epoch():
+    early = _ramp_frame(3.5, (11, 17, 23)).assign(epoch=100)
+    late = _ramp_frame(2.5, (11, 17, 23)).assign(epoch=200)
+    hist = pd.concat([early, late], ignore_index=True).rename(columns={"final_test_acc": "test_acc"})
+    hist["panel"] = "P"
+    b = ch.budget_fits(hist, ["P"], [100, 200], n_boot=10)
+    assert list(b.columns) == ["panel", "epoch", "c", "c_lo", "c_hi", "n", "n_censored", "slope"]
+    assert b["epoch"].tolist() == [100, 200] and b["n"].tolist() == [3, 3]
+    assert b["c"].tolist() == pytest.approx([3.5, 2.5])
+    with pytest.raises(ValueError, match="budget_epochs: epoch 300"):
+        ch.budget_fits(hist, ["P"], [300], n_boot=0)
+
+
+def test_survival_sweep_and_boundary():
+    surv = ch.survival_sweep([5, 7], [0.6, 1.0], n_subsets=1)
+    assert len(surv) == (5 // 2 + 7 // 2) * 2
+    assert surv[["M", "p"]].drop_duplicates().values.tolist() == [[5, 0.6], [5, 1.0], [7, 0.6], [7, 1.0]]
+    direct = ch.maxima_survival(7, 0.6, n_subsets=1, seed=107)  # subset seed 100 + M
+    got = surv[(surv["M"] == 7) & (surv["p"] == 0.6)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, direct)
+    planted = pd.DataFrame(dict(M=11, p=[0.4, 0.4, 0.6, 0.6], subset=[0, 1, 0, 1],
+                                survived=[False, False, True, False]))
+    sb = ch.survival_boundary(planted)
+    assert sb["group"].tolist() == ["Z11"]
+    assert sb.loc[0, "p_crit"] == pytest.approx(0.6)  # shares 0 and 0.5: crosses 0.5 at the upper point
+    assert sb.loc[0, "pM_over_lnM"] == pytest.approx(0.6 * 11 / math.log(11))
+
+
+def test_lr_configs_runs_at_and_learned_nodes():
+    cfgs = ch.lr_configs("Z5", 0.6, [1e-2, 1e-1], 2, width=6, epochs=4, eval_every=2, weight_decay=0.0)
+    assert [(c.lr, c.seed) for c in cfgs] == [(1e-2, 0), (1e-2, 1), (1e-1, 0), (1e-1, 1)]
+    assert all(c.group == "Z5" and c.train_frac == 0.6 and c.width == 6 for c in cfgs)
+    res = li2core.train(cfgs, device="cpu", progress=False, metrics="basic", keep_weights=True)
+    frame = res.frame()
+    at = ch.runs_at(frame, [2, 4])
+    assert list(at.columns) == ["epoch", "lr", "seed", "test_acc", "train_acc"] and len(at) == 2 * len(cfgs)
+    nodes, refs = ch.learned_nodes(res, cfgs, active_frac=0.1, gen_threshold=0.5)
+    assert len(nodes) == 6 * len(cfgs)
+    last = frame[frame["epoch"] == 4].set_index(["lr", "seed"])["test_acc"]
+    for (lr, s), d in nodes.groupby(["lr", "seed"]):
+        assert (d["test_acc"] == last.loc[(lr, s)]).all()
+        assert set(d["outcome"]) == {"generalized" if last.loc[(lr, s)] >= 0.5 else "not generalized"}
+    rows = split(make_task("Z5"), 0.6, 1).train
+    direct = ch.node_energies(res.final_weights(3)[0], "Z5", rows=rows, active_frac=0.1)
+    np.testing.assert_array_equal(nodes[(nodes["lr"] == 1e-1) & (nodes["seed"] == 1)]["E"].to_numpy(),
+                                  direct["E"].to_numpy())
+    ref = [theory.reference_energies(5, rows=split(make_task("Z5"), 0.6, s).train) for s in (0, 1)]
+    assert refs["fourier"] == pytest.approx(np.mean([r["fourier"] for r in ref]))  # the same rows per seed
+    with pytest.raises(ValueError, match="one group"):
+        ch.learned_nodes(res, [*cfgs[:3], ch.lr_configs("Z7", 0.6, [1e-2], 1)[0]])

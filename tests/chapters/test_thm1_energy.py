@@ -6,6 +6,7 @@ from __future__ import annotations
 import matplotlib
 import numpy as np
 import pandas as pd
+import pytest
 import torch
 
 import li2core
@@ -123,3 +124,109 @@ def test_thm1_alignment_plot_and_data():
         assert ax.get_ylabel()
     assert fig.axes[-1].get_xlabel()
     matplotlib.pyplot.close(fig)
+
+
+# --- the chapter's drivers ---------------------------------------------------------------------------------
+
+_OPT = dict(adam_lr=1e-3, adam_weight_decay=6e-4, adam_epochs=30, sgd_lr=2.0, sgd_weight_decay=1e-3, sgd_epochs=20)
+
+
+def test_stage2_configs_order_and_validation():
+    cs = ch.stage2_configs("Z7", 0.5, 8, "sqr", "mse_class", 5, 2, **_OPT)
+    assert [(c.optimizer, c.seed, c.epochs) for c in cs] == [("adam", 0, 30), ("adam", 1, 30), ("sgd", 0, 20),
+                                                             ("sgd", 1, 20)]
+    assert cs[0].lr == 1e-3 and cs[0].weight_decay == 6e-4 and cs[3].lr == 2.0 and cs[3].weight_decay == 1e-3
+    assert all(c.width == 8 and c.loss == "mse_class" and c.eval_every == 5 and c.train_frac == 0.5 for c in cs)
+    try:
+        ch.stage2_configs("Z7", 1.5, 8, "sqr", "mse_class", 5, 1, **_OPT)
+    except ValueError as e:
+        assert "train_frac" in str(e)
+    else:
+        raise AssertionError("a bad train_frac was accepted")
+
+
+def test_gradcheck_frame_rows_and_errors():
+    rows = split(make_task("Z7"), 0.5, 0).train
+    fr, errs = ch.gradcheck_frame("Z7", ["sqr", "silu"], rows, 3, 1e-6, seed=5)
+    assert list(fr.columns) == ["activation", "node", "coord", "analytic", "fd", "eq6"]
+    assert len(fr) == 2 * 3 * 14 and list(errs) == ["sqr", "silu"]
+    G = th.energy_grad(th.random_starts(3, 7, seed=5), "Z7", "silu", rows)
+    np.testing.assert_allclose(fr.loc[fr["activation"] == "silu", "analytic"].to_numpy(), G.reshape(-1).numpy())
+    sel = (fr["activation"] == "silu") & (fr["node"] == 2) & (fr["coord"] == 13)
+    assert fr.loc[sel, "analytic"].iloc[0] == float(G[2, 13])
+    for e_fd, e_eq6 in errs.values():
+        assert e_fd < 1e-6 and e_eq6 < 1e-10
+    # the errors are those of the figure's data (max over nodes of the per-node relative error)
+    d = ch.thm1_gradcheck_data(fr)
+    assert d.groupby("activation")["rel_err_eq6"].first().to_dict() == pytest.approx(
+        {k: v[1] for k, v in errs.items()}, rel=1e-9, abs=1e-18)
+
+
+def test_snapshot_epochs():
+    cs = [TrainConfig(group="Z7", epochs=7), TrainConfig(group="Z7", epochs=5)]
+    assert ch.snapshot_epochs(cs, 3) == [0, 1, 3, 4, 6, 7]
+    assert ch.snapshot_epochs(cs[1:], 1) == [0, 1, 2, 3, 4, 5]
+
+
+class _TwoRuns:
+    def __init__(self, cfgs, snaps):
+        self.configs, self._snaps = cfgs, snaps
+
+    def weights_at(self, i, epoch):
+        return self._snaps[i][epoch]
+
+
+def test_alignment_frame_tags_each_run():
+    M, K = 7, 4
+    cfgs = [TrainConfig(group="Z7", width=K, train_frac=0.5, optimizer=o, epochs=e, seed=s, loss="mse_sample")
+            for o, e, s in (("adam", 4, 0), ("sgd", 2, 1))]
+    snaps = [{t: (_randn(2 * M, K, seed=10 * r + t), _randn(K, M, seed=100 + r)) for t in range(5)} for r in range(2)]
+    res = _TwoRuns(cfgs, snaps)
+    rows = {s: split(make_task("Z7"), 0.5, s).train for s in (0, 1)}
+    al = ch.alignment_frame(res, cfgs, 2, rows)
+    assert list(al.columns) == ["epoch", "node", "measure", "value", "run", "optimizer", "seed"]
+    per_epoch = len(ch.ALIGNMENT_MEASURES) * K + 1
+    assert len(al) == (2 + 1) * per_epoch
+    assert sorted(al.loc[al["run"] == 0, "epoch"].unique()) == [0, 2] and set(al.loc[al["run"] == 1, "epoch"]) == {0}
+    assert set(al.loc[al["run"] == 1, "optimizer"]) == {"sgd"} and set(al.loc[al["run"] == 1, "seed"]) == {1}
+    direct = ch.stage2_alignment(res, 1, [0], rows[1])
+    np.testing.assert_array_equal(al.loc[al["run"] == 1, "value"].to_numpy(), direct["value"].to_numpy())
+
+
+def test_stage2_windows_and_accuracy_curves():
+    cs = [TrainConfig(group="Z7", optimizer="adam", seed=0), TrainConfig(group="Z7", optimizer="sgd", seed=3)]
+    df = pd.DataFrame({"run": [0] * 4 + [1] * 4, "epoch": [0, 10, 20, 30] * 2, "optimizer": ["adam"] * 4 + ["sgd"] * 4,
+                       "train_acc": [0.1, 0.995, 1, 1, 0.2, 0.5, 0.99, 1], "test_acc": [0, 0.1, 0.96, 1, 0, 0, 0.5, 0.9],
+                       "train_loss": 0.0})
+    w = ch.stage2_windows(df, cs, 0.99, 0.95)
+    assert list(w.columns) == ["run", "start", "end", "optimizer", "seed"]
+    assert w.loc[0, ["start", "end"]].tolist() == [10, 20] and w.loc[1, "start"] == 20 and np.isnan(w.loc[1, "end"])
+    assert w["optimizer"].tolist() == ["adam", "sgd"] and w["seed"].tolist() == [0, 3]
+    cur = ch.accuracy_curves(df)
+    assert list(cur.columns) == ["run", "epoch", "train_acc", "test_acc", "optimizer"] and len(cur) == 8
+    assert cur["optimizer"].tolist() == df["optimizer"].tolist()
+
+
+def test_optimizer_titles():
+    t = ch.optimizer_titles(1e-3, 6e-4, 2.0, 1e-3)
+    assert t == {"adam": "Adam (lr 0.001, wd 0.0006)", "sgd": "SGD, momentum 0.9 (lr 2, wd 0.001)"}
+
+
+def test_stage2_summary_on_a_hand_built_frame():
+    parts = []
+    for run, opt in ((0, "adam"), (1, "sgd")):
+        for ep in (0, 5, 10, 15):
+            parts.append(pd.DataFrame({"epoch": ep, "node": range(3), "measure": "purity",
+                                       "value": [ep + run, ep + run + 1, ep + run + 5], "run": run, "optimizer": opt}))
+            parts.append(pd.DataFrame({"epoch": [ep], "node": [-1], "measure": ["independence"],
+                                       "value": [100.0 - ep], "run": [run], "optimizer": [opt]}))
+    align = pd.concat(parts, ignore_index=True)
+    windows = pd.DataFrame({"run": [0, 1], "start": [5.0, 0.0], "end": [15.0, 5.0], "optimizer": ["adam", "sgd"]})
+    stage2, peak, peak_epoch = ch.stage2_summary(align, windows)
+    # adam: epochs 5 and 10 -> purity values {5, 6, 10, 10, 11, 15}, median 10; independence {95, 90} -> 92.5
+    assert stage2.loc["adam", "purity"] == 10 and stage2.loc["adam", "independence"] == 92.5
+    # sgd: epoch 0 only -> {1, 2, 6} -> 2; independence 100
+    assert stage2.loc["sgd", "purity"] == 2 and stage2.loc["sgd", "independence"] == 100
+    # per-epoch median of purity is epoch + run + 1: peak at epoch 15
+    assert peak.loc["adam", "purity"] == 16 and peak.loc["sgd", "purity"] == 17
+    assert peak_epoch.loc["adam", "purity"] == 15 and "independence" not in peak.columns

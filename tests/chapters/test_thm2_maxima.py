@@ -9,8 +9,10 @@ import pandas as pd
 import pytest
 import torch
 
+from li2core import theory as th
 from li2core.chapters import thm2_maxima as ch
 from li2core.groups import make
+from li2core.tasks import make_task, split
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +103,89 @@ def test_thm2_linear():
     ax = fig.axes[0]
     assert ax.get_xlabel() and ax.get_ylabel()
     matplotlib.pyplot.close(fig)
+
+
+# --- frame builders moved from the notebook --------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def surveyed():
+    G = {name: make(name) for name in ["Z5", "Z6", "S3"]}
+    return G, ch.survey_groups(G, 12, 0)
+
+
+def test_survey_groups(surveyed):
+    G, sv = surveyed
+    assert list(sv.surveys) == ["Z5", "Z6", "S3"]
+    assert len(sv.frame) == 36 and list(sv.frame.index) == list(range(36))
+    assert list(dict.fromkeys(sv.frame["group"])) == ["Z5", "Z6", "S3"]
+    assert len(sv.spectra) == 12 * sum(2 * g.order - 1 for g in G.values())
+    alone = ch.maxima_survey("Z6", 12, 0)  # batching over groups changes nothing
+    pd.testing.assert_frame_equal(sv.frame[sv.frame["group"] == "Z6"].reset_index(drop=True), alone.frame)
+    assert torch.equal(sv.surveys["Z6"].w, alone.w)
+
+
+def test_survey_summary(surveyed):
+    G, sv = surveyed
+    s = ch.survey_summary(sv.frame, G)
+    assert list(s.index) == ["Z5", "Z6", "S3"]
+    # nontrivial real isotypic components: Z5 {1, 2}, Z6 {1, 2, 3}, S3 {sign, 2-d}
+    assert s["components_total"].to_dict() == {"Z5": 2, "Z6": 3, "S3": 2}
+    assert (s["components_reached"] <= s["components_total"]).all()
+    assert (s["converged"] == 1.0).all() and (s["share_pure"] == 1.0).all()
+    assert s.loc["Z6", "max_steps"] == sv.surveys["Z6"].frame["steps"].max()
+
+
+def test_cross_term_ratios(surveyed):
+    G, sv = surveyed
+    t = ch.cross_term_ratios(G, sv.surveys, seed=1, n_random=7)
+    assert list(t.index) == ["Z5", "Z6", "S3"] and t.shape == (3, 4)
+    assert (t.iloc[:, 0] < 1e-10).all()  # on all M^2 pairs the square terms cancel: E = E_cross(coef 2)
+    np.testing.assert_allclose(t.iloc[:, 1:3].to_numpy(), 4.0, rtol=1e-10)  # the dropped 2, squared
+    np.testing.assert_allclose(t.iloc[:, 3].to_numpy(), 1.0, rtol=1e-8)  # reproduces the printed constants
+    # independent: E at the maxima over the paper's constant is 4 (literal value vs Thm 2)
+    f = sv.surveys["Z5"].frame
+    np.testing.assert_allclose(f["E"] / (5 / 16), 4.0, rtol=1e-8)
+
+
+def test_paper_form_and_flatness_tables(surveyed):
+    _, sv = surveyed
+    shape = ch.paper_form_table(sv.frame)
+    flat = ch.flatness_table(sv.frame)
+    keys = set(zip(sv.frame["group"], sv.frame["kind"]))
+    assert set(shape.index) == keys and set(flat.index) == keys
+    assert shape["n"].sum() == 36 and flat["n"].sum() == 36
+    np.testing.assert_allclose(shape[["u_power_min", "u_power_max"]].to_numpy(), 0.5, atol=1e-8)
+    assert shape.loc[("Z6", "1-d real"), "dist_paper_form_max"] < 1e-6  # real 1-d: exactly [u; +-P u]
+    assert (flat["n_pos_max"] == 0).all()
+    assert flat.loc[("Z6", "1-d real"), "strict"] == 1.0 and flat.loc[("Z6", "1-d real"), "n_zero_max"] == 0
+    assert flat.loc[("Z5", "1-d complex pair"), "n_zero_min"] == 2 and flat.loc[("Z5", "1-d complex pair"), "strict"] == 0
+
+
+def test_cor2_table(surveyed):
+    G, sv = surveyed
+    c = ch.cor2_table(sv.frame, G)
+    assert list(c.index) == ["Z5", "Z6"]  # S3 is not cyclic
+    assert c.loc["Z5", "M"] == 5 and c.loc["Z6", "M"] == 6 and c["all pure"].all()
+    assert abs(c.loc["Z5", "E* (1 <= j < M/2)"] - 5 / 4) < 1e-9 and np.isnan(c.loc["Z5", "E* (j = M/2)"])
+    assert abs(c.loc["Z6", "E* (j = M/2)"] - 2 * c.loc["Z6", "E* (1 <= j < M/2)"]) < 1e-9  # Cor. 2: twice
+    assert c.loc["Z6", "paper M/8"] == 0.75 and c.loc["Z5", "paper M/16"] == 5 / 16
+    assert c.loc["Z6", "frequencies reached"] == sv.surveys["Z6"].frame["label"].nunique()
+    assert (c["E spread"] < 1e-9).all()
+
+
+def test_linear_lda():
+    g = make("Z5")
+    r = ch.linear_lda(g, 0.4, starts=6, seed=0)
+    assert float(r.A_full.abs().max()) < 1e-12 and r.mu_dev_full < 1e-12 and r.E0_max < 1e-12
+    assert r.n_train == 10 and r.evals.shape == (10,) and r.v_top.shape == (10,)
+    assert float(r.cos_top.min()) > 1 - 1e-8  # ascent from every start reaches the top eigenvector
+    assert abs(r.E_top_train - float(r.evals[-1]) / 2) < 1e-10  # E(v) = v^T A v / 2 for unit v
+    assert abs(r.E_top_all) < 1e-12
+    assert list(r.signal.columns) == ["class", "rows", "signal"] and len(r.signal) == 10
+    tr = r.signal[r.signal["rows"] == "training rows"]["signal"].to_numpy()
+    te = r.signal[r.signal["rows"] == "held-out rows"]["signal"].to_numpy()
+    assert abs(r.corr - np.corrcoef(tr, te)[0, 1]) < 1e-12
+    sp = split(make_task(g), 0.4, 0)  # the same split, by a direct call
+    np.testing.assert_allclose(tr, th.class_signal(r.v_top, g, "linear", sp.train).numpy(), rtol=0, atol=0)
+    np.testing.assert_allclose(te, th.class_signal(r.v_top, g, "linear", sp.test).numpy(), rtol=0, atol=0)
+    assert abs(r.E_top_test - float(th.energy(r.v_top, g, "linear", rows=sp.test))) == 0

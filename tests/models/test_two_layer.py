@@ -1,4 +1,5 @@
-"""The two-layer net (li2core.models.two_layer): row lookup = one-hot matmul, activations, initialisation."""
+"""The two-layer net (li2core.models.two_layer): row lookup = one-hot matmul, the forward, initialisation.
+(The activations themselves: tests/test_activations.py.)"""
 from __future__ import annotations
 
 import math
@@ -8,7 +9,6 @@ import torch
 
 from li2core.models import (
     ACTIVATIONS,
-    activation,
     forward,
     init_weights,
     preact,
@@ -92,31 +92,6 @@ def test_forward_equals_sigma_XW_V(act):
         torch.testing.assert_close(O[r], REF_ACT[act](X @ W[r]) @ V[r], rtol=1e-12, atol=1e-14)
     # unbatched W (2M, K) gives the unbatched output
     torch.testing.assert_close(forward(W[0], V[0], task.a, task.b, act), O[0])
-
-
-@pytest.mark.parametrize("act", ACTIVATIONS)
-def test_activation_and_derivative_match_autograd(act):
-    sigma, dsigma = activation(act)
-    h = torch.linspace(-4.0, 4.0, 81, dtype=torch.float64)
-    h = h[h.abs() > 1e-9]  # ReLU is not differentiable at 0
-    h = torch.cat([h, torch.randn(50, generator=torch.Generator().manual_seed(5), dtype=torch.float64) * 3])
-    torch.testing.assert_close(sigma(h), REF_ACT[act](h), rtol=1e-13, atol=1e-15)
-    hr = h.clone().requires_grad_(True)
-    REF_ACT[act](hr).sum().backward()
-    torch.testing.assert_close(dsigma(h), hr.grad, rtol=1e-12, atol=1e-14)
-    # and against central finite differences
-    eps = 1e-6
-    fd = (REF_ACT[act](h + eps) - REF_ACT[act](h - eps)) / (2 * eps)
-    torch.testing.assert_close(dsigma(h), fd, rtol=1e-6, atol=1e-7)
-
-
-def test_unknown_activation_raises():
-    with pytest.raises(ValueError) as ei:
-        activation("tanh")
-    msg = str(ei.value)
-    assert msg.startswith("activation")
-    for a in ACTIVATIONS:
-        assert a in msg
 
 
 @pytest.mark.parametrize("M,K", [(5, 7), (13, 3)])

@@ -4,11 +4,11 @@ maxima the theory predicts.
 (Moved from tests/test_theory.py, tests/test_thm3_reconstruction_lib.py, tests/test_thm5_memorization_lib.py.)"""
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
 import torch
+from oracles import S3
 
 from li2core import fourier
 from li2core import theory as th
@@ -18,20 +18,6 @@ n, K, M = 9, 4, 5
 
 
 DT = torch.float64
-
-
-class _Sym:
-    """The symmetric group S_k from its Cayley table only (independent of li2core.groups)."""
-
-    def __init__(self, k: int):
-        perms = list(itertools.permutations(range(k)))
-        index = {p: i for i, p in enumerate(perms)}
-        self.order = len(perms)
-        # (p q)(i) = p(q(i))
-        self.table = np.array([[index[tuple(p[q[i]] for i in range(k))] for q in perms] for p in perms])
-
-
-S3 = _Sym(3)
 
 
 def test_project_ascent_finds_single_frequency_maxima_from_random_starts():

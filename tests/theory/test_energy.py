@@ -4,12 +4,12 @@
 (Moved from tests/test_theory.py, tests/test_thm1_energy_lib.py, tests/test_thm2_maxima_lib.py, tests/test_thm3_reconstruction_lib.py.)"""
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
 import pytest
 import torch
+from oracles import S3, cyclic_table, np_design, np_energy_grad
 
 import li2core
 from li2core import TrainConfig, fourier
@@ -23,58 +23,6 @@ n, K, M = 9, 4, 5
 
 
 DT = torch.float64
-
-
-class _Sym:
-    """The symmetric group S_k from its Cayley table only (independent of li2core.groups)."""
-
-    def __init__(self, k: int):
-        perms = list(itertools.permutations(range(k)))
-        index = {p: i for i, p in enumerate(perms)}
-        self.order = len(perms)
-        # (p q)(i) = p(q(i))
-        self.table = np.array([[index[tuple(p[q[i]] for i in range(k))] for q in perms] for p in perms])
-
-
-S3 = _Sym(3)
-
-
-_NP_ACT = {
-    "sqr": (lambda x: x * x, lambda x: 2 * x),
-    "relu": (lambda x: np.maximum(x, 0.0), lambda x: (x > 0).astype(float)),
-    "silu": (lambda x: x / (1 + np.exp(-x)), lambda x: (s := 1 / (1 + np.exp(-x))) * (1 + x * (1 - s))),
-    "relusqr": (lambda x: np.maximum(x, 0.0) ** 2, lambda x: 2 * np.maximum(x, 0.0)),
-    "linear": (lambda x: x, lambda x: np.ones_like(x)),
-}
-
-
-def _np_design(table: np.ndarray, rows=None):
-    """X (n, 2M) and Y (n, M) by loops over the pairs."""
-    M = table.shape[0]
-    rows = range(M * M) if rows is None else rows
-    X, Y = [], []
-    for r in rows:
-        a, b = divmod(int(r), M)
-        x = np.zeros(2 * M)
-        x[a] = 1
-        x[M + b] = 1
-        y = np.zeros(M)
-        y[table[a, b]] = 1
-        X.append(x)
-        Y.append(y)
-    return np.array(X), np.array(Y)
-
-
-def _np_energy_grad(w, table, act, rows=None, weights=None):
-    """E = 1/2 ||Yt^T Om s(Xw)||^2 and grad = X^T D Om Yt Yt^T Om s(Xw) with explicit matrices."""
-    X, Y = _np_design(table, rows)
-    n = X.shape[0]
-    Yt = Y - Y.mean(0, keepdims=True)
-    Om = np.eye(n) if weights is None else np.diag(np.asarray(weights, dtype=float))
-    s, ds = _NP_ACT[act]
-    h = X @ w
-    g = Yt.T @ Om @ s(h)
-    return 0.5 * g @ g, X.T @ np.diag(ds(h)) @ Om @ Yt @ g
 
 
 def _rand_w(B, M, seed):
@@ -108,18 +56,6 @@ def _autograd_loss(W, V, group, rows, act, loss):
     return -Wr.grad, -F.grad, float(L.detach())
 
 
-def _np_design_z(M: int):
-    """Explicit X (M^2, 2M) and Y (M^2, M) of Z_M in the pair order (r // M, r % M)."""
-    r = np.arange(M * M)
-    a, b = r // M, r % M
-    X = np.zeros((M * M, 2 * M))
-    X[r, a] = 1.0
-    X[r, M + b] = 1.0
-    Y = np.zeros((M * M, M))
-    Y[r, (a + b) % M] = 1.0
-    return X, Y
-
-
 @pytest.mark.parametrize("act", THEORY_ACTIVATIONS)
 @pytest.mark.parametrize("grp", ["Z7", "S3"])
 def test_energy_and_grad_equal_the_explicit_X_formulas(act, grp):
@@ -136,7 +72,7 @@ def test_energy_and_grad_equal_the_explicit_X_formulas(act, grp):
         assert E.shape == (3,) and G.shape == W.shape
         torch.testing.assert_close(E, E2, rtol=1e-13, atol=1e-13)
         for b in range(3):
-            En, Gn = _np_energy_grad(W[b].numpy(), table, act, kw.get("rows"), kw.get("weights"))
+            En, Gn = np_energy_grad(W[b].numpy(), table, act, kw.get("rows"), kw.get("weights"))
             assert abs(E[b].item() - En) <= 1e-11 * max(1.0, abs(En))
             np.testing.assert_allclose(G[b].numpy(), Gn, rtol=1e-10, atol=1e-11)
         # unbatched call
@@ -403,7 +339,7 @@ def test_energy_complex_matches_autograd_explicit_X_and_the_real_energy():
     E, G = th.energy_complex(w, g)
     E.sum().backward()
     torch.testing.assert_close(G, w.grad, rtol=1e-12, atol=1e-13)  # PyTorch: dE/dRe + i dE/dIm
-    X, Y = _np_design_z(M)
+    X, Y = np_design(cyclic_table(M))
     Xc, Yt = torch.from_numpy(X).to(torch.complex128), torch.from_numpy(Y - Y.mean(0)).to(torch.complex128)
     z = Yt.T @ (Xc @ w.detach().T) ** 2  # (M, B)
     torch.testing.assert_close(E.detach(), 0.5 * z.abs().pow(2).sum(0), rtol=1e-12, atol=1e-14)

@@ -99,3 +99,14 @@ def test_lda_matrix_and_class_means():
     lhs = (Y - Y.mean(0)).T @ X
     torch.testing.assert_close(lhs[present], (c[:, None] * (mu_s - X.mean(0)))[present], rtol=1e-12, atol=1e-12)
     assert torch.isnan(mu_s[~present]).all()
+
+
+def test_lda_factor_is_the_square_root_of_lda_matrix():
+    g = make("Z7")
+    rows = torch.arange(0, 49, 3)
+    A = th.lda_factor(g, rows)
+    assert A.shape == (7, 14)
+    torch.testing.assert_close(A.T @ A, th.lda_matrix(g, rows), rtol=0, atol=0)
+    X, Y = th.design(g, rows)
+    torch.testing.assert_close(A, (Y - Y.mean(0)).T @ X, rtol=1e-12, atol=1e-12)
+    assert A.abs().max() > 0.1 and th.lda_factor(g).abs().max() < 1e-12  # a subset breaks the Latin square

@@ -137,3 +137,23 @@ def test_single_target_probabilities():
     torch.testing.assert_close(p, th.single_target_probabilities(11, 0))
     with pytest.raises(ValueError, match="low"):
         th.single_target_probabilities(11, 0, low=1.0, high=0.5)
+
+
+def test_relu_spreading_kkt_products_and_reduced_energy():
+    p = torch.tensor([0.1, 0.4, 0.2, 0.3], dtype=torch.float64)
+    s = th.relu_spreading(p)
+    assert abs(float(s.pow(2).sum()) - 2) < 1e-14
+    torch.testing.assert_close(s / p, torch.full_like(p, float(s[0] / p[0])))  # proportional to p
+    torch.testing.assert_close(s, th.memorization_kkt(p, "relu")[0], rtol=1e-9, atol=1e-12)
+    x = torch.tensor([0.5, 1.0, 2.0, 0.25], dtype=torch.float64)
+    torch.testing.assert_close(th.kkt_products(x, p, "relu"), p / x)  # phi = 1/x for ReLU
+    torch.testing.assert_close(th.kkt_products(x, p, "sqr"), 2 * p)  # phi = 2 for x^2
+    assert th.reduced_energy(2.0, 4) == pytest.approx(0.5 * 0.75 * 4.0)
+    # against the energy of the weighted single-target data itself
+    G = make("Z5")
+    q = th.single_target_probabilities(5, 3)
+    s5 = torch.tensor([0.3, 0.7, 0.2, 0.9, 0.4], dtype=torch.float64)
+    w = th.memorization_node(s5, G, 2)
+    F = float((q * s5.pow(2)).sum())
+    E = float(th.energy(w, G, "sqr", weights=th.single_target_weights(G, 2, q)))
+    assert th.reduced_energy(F, 5) == pytest.approx(E, rel=1e-12)

@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from oracles import cyclic_table, np_design
 
 from li2core import fourier
 from li2core import theory as th
@@ -17,35 +18,6 @@ n, K, M = 9, 4, 5
 
 
 DT = torch.float64
-
-
-def _np_design(table: np.ndarray, rows=None):
-    """X (n, 2M) and Y (n, M) by loops over the pairs."""
-    M = table.shape[0]
-    rows = range(M * M) if rows is None else rows
-    X, Y = [], []
-    for r in rows:
-        a, b = divmod(int(r), M)
-        x = np.zeros(2 * M)
-        x[a] = 1
-        x[M + b] = 1
-        y = np.zeros(M)
-        y[table[a, b]] = 1
-        X.append(x)
-        Y.append(y)
-    return np.array(X), np.array(Y)
-
-
-def _np_design_z(M: int):
-    """Explicit X (M^2, 2M) and Y (M^2, M) of Z_M in the pair order (r // M, r % M)."""
-    r = np.arange(M * M)
-    a, b = r // M, r % M
-    X = np.zeros((M * M, 2 * M))
-    X[r, a] = 1.0
-    X[r, M + b] = 1.0
-    Y = np.zeros((M * M, M))
-    Y[r, (a + b) % M] = 1.0
-    return X, Y
 
 
 def test_reconstruct_with_memorisation_nodes_and_a_single_node():
@@ -60,7 +32,7 @@ def test_reconstruct_with_memorisation_nodes_and_a_single_node():
     one = th.reconstruct(fourier.fourier_node(M, 1)[:, None], g)
     assert one.residual > 0.9
     # independent numpy least squares with the explicit X
-    X, Y = _np_design(np.asarray(g.table))
+    X, Y = np_design(np.asarray(g.table))
     Wn = torch.randn(2 * M, 2 * M, generator=torch.Generator().manual_seed(5), dtype=DT).numpy()
     Fn = (X @ Wn) ** 2
     Ft, Yt = Fn - Fn.mean(0), Y - Y.mean(0)
@@ -107,7 +79,7 @@ def test_exact_maxima_residual_closed_form_and_cosine_half(M):
     if M % 2:
         assert abs(th.exact_maxima_residual(M) - 1 / math.sqrt(2)) < 1e-15
     # the fit is the cosine half of Y~, computed independently with numpy
-    X, Y = _np_design_z(M)
+    X, Y = np_design(cyclic_table(M))
     F = (X @ W.numpy()) ** 2
     Ft, Yt = F - F.mean(0), Y - Y.mean(0)
     V = np.linalg.lstsq(Ft, Yt, rcond=None)[0]
@@ -159,7 +131,7 @@ def test_feature_rank_ignores_noise_below_rtol():
 
 def test_reconstruct_complex_readouts_against_numpy():
     M = 5
-    X, Y = _np_design_z(M)
+    X, Y = np_design(cyclic_table(M))
     Yt = Y - Y.mean(0)
     W, _ = fourier.complex_fourier_nodes(M, 1, seed=0, layout="random")
     Wn = W.numpy()

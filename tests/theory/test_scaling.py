@@ -1,14 +1,14 @@
-"""li2core.theory.scaling (Thm 4): the critical ratio and Fig. 7's reference energies.
+"""li2core.theory.scaling (Thm 4): the critical ratio, the statistics of the law on a grid, Fig. 7's reference energies.
 
 (Moved from tests/test_fig5_scaling_law_lib.py.)"""
 from __future__ import annotations
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
-from li2core import fourier, theory  # noqa: E402
+from li2core import fourier
 from li2core import theory as th
-from li2core.tasks import CRITICAL_C, critical_train_frac, make_task, split  # noqa: E402
+from li2core.tasks import CRITICAL_C, critical_train_frac, make_task, split
 
 
 def test_critical_ratio_inverts_the_author_rule():
@@ -20,17 +20,54 @@ def test_critical_ratio_inverts_the_author_rule():
 def test_reference_energies_against_the_literal_design_matrices():
     M = 7
     rows = split(make_task(f"Z{M}"), 0.5, 2).train
-    ref = theory.reference_energies(M, rows=rows)
-    X, Y = theory.design(f"Z{M}", rows=rows)
+    ref = th.reference_energies(M, rows=rows)
+    X, Y = th.design(f"Z{M}", rows=rows)
     Yt = Y - Y.mean(0, keepdim=True)
 
     def E(w):
         return 0.5 * float(((Yt.T @ (X @ w) ** 2) ** 2).sum())
 
-    mem = theory.memorization_nodes(M)[:, rows]
+    mem = th.memorization_nodes(M)[:, rows]
     assert ref["memorization"] == pytest.approx(np.mean([E(mem[:, i]) for i in range(mem.shape[1])]), rel=1e-10)
     four = [E(fourier.fourier_node(M, j)) for j in range(1, M // 2 + 1)]
     assert ref["fourier"] == pytest.approx(np.mean(four), rel=1e-10)
     assert ref["fourier_min"] == pytest.approx(min(four)) and ref["fourier_max"] == pytest.approx(max(four))
-    full = theory.reference_energies(M)
+    full = th.reference_energies(M)
     assert full["fourier"] == pytest.approx(M / 4, rel=1e-10)
+
+
+def test_grid_boundary_codes_and_interpolation():
+    xs = np.array([0.1, 0.2, 0.3, 0.4])
+    A = np.array([[0.0, 0.0], [0.2, 0.4], [0.8, np.nan], [1.0, 1.0]])  # replicate means 0, 0.3, 0.8, 1
+    xc, code, i = th.grid_boundary(xs, A, 0.5)
+    assert (code, i) == (0, 1) and xc == pytest.approx(0.2 + 0.2 / 0.5 * 0.1)
+    assert th.grid_boundary(xs, np.zeros((4, 2)), 0.5)[1] == 1  # never reaches the level: above the grid
+    xc, code, i = th.grid_boundary(xs, np.ones((4, 2)), 0.5)
+    assert code == 2 and np.isnan(xc) and i == -1
+
+
+def test_c_statistics_recover_a_planted_law_and_a_trend():
+    M = np.array([11.0, 17.0, 23.0, 31.0, 47.0])
+    st = th.c_statistics(M, 2.5 * np.log(M) / M)
+    assert st["n"] == 5 and st["c"] == pytest.approx(2.5) and st["c_ls"] == pytest.approx(2.5)
+    assert st["c_se"] == pytest.approx(0.0, abs=1e-12) and st["slope"] == pytest.approx(0.0, abs=1e-12)
+    cM = 1.0 + 0.5 * np.log(M)  # c_M growing like ln M: p_crit is not ~ ln M / M
+    st = th.c_statistics(M, cM * np.log(M) / M)
+    assert st["slope"] == pytest.approx(0.5) and st["c"] == pytest.approx(cM.mean())
+    assert np.isnan(th.c_statistics(M[:1], np.array([0.5]))["c_se"])
+
+
+def test_bootstrap_c_is_seeded_and_degenerate_without_seed_noise():
+    Ms = [11.0, 23.0, 47.0]
+    grids = []
+    for M in Ms:
+        xs = np.linspace(0.5, 2.0, 7) * np.log(M) / M
+        acc = (xs >= 1.3 * np.log(M) / M).astype(float)  # every seed crosses at the same place
+        grids.append((M, xs, np.repeat(acc[:, None], 4, axis=1)))
+    c_ci, se, slope_ci = th.bootstrap_c(grids, 0.5, 50, seed=0)
+    exact = th.c_statistics(np.array(Ms), np.array([th.grid_boundary(xs, A, 0.5)[0] for _, xs, A in grids]))
+    assert c_ci[0] == pytest.approx(exact["c"]) and c_ci[1] == pytest.approx(exact["c"]) and se == pytest.approx(0, abs=1e-12)
+    rng = np.random.default_rng(1)
+    noisy = [(M, xs, np.clip(A + rng.normal(0, 0.3, A.shape), 0, 1)) for M, xs, A in grids]
+    a, b = th.bootstrap_c(noisy, 0.5, 80, seed=3), th.bootstrap_c(noisy, 0.5, 80, seed=3)
+    assert a == b and a[0][0] < a[0][1] and a[1] > 0  # same seed, same numbers; seed noise gives a real interval
