@@ -446,6 +446,7 @@ def train(
     tasks: dict[str, Task] = {}
     pbar = None
     if progress and plan:
+        # imported here: importing tqdm.auto in a notebook kernel without ipywidgets warns on stderr
         from tqdm.auto import tqdm
 
         pbar = tqdm(total=sum(cfgs[b[0]].epochs for b in plan), unit="epoch", dynamic_ncols=True)

@@ -141,6 +141,7 @@ def run_sweep(
         chunks = _plan(pending, dev, max_batch) if pending else []
         pbar = None
         if progress:
+            # imported here: importing tqdm.auto in a notebook kernel without ipywidgets warns on stderr
             from tqdm.auto import tqdm
 
             pbar = tqdm(total=len(sweep), initial=len(sweep) - len(pending), unit="run",

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 
 from ..train import METRIC_SETS, METRICS, TrainConfig
 
@@ -254,8 +255,6 @@ class Sweep:
     @classmethod
     def from_yaml(cls, path: str | Path) -> Sweep:
         """A sweep from a YAML spec file. ``ValueError`` (one line) for a bad spec; ``OSError`` if unreadable."""
-        import yaml
-
         text = Path(path).read_text()
         try:
             spec = yaml.safe_load(text)

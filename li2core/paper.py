@@ -1,0 +1,150 @@
+"""The paper index: from a label of the paper ("Eq. 4", "Thm 3", "Fig. 5" ...) to the code that computes it and the
+chapter that checks it, in one hop.
+
+``li2core.PAPER["Thm 3"]`` is a :class:`PaperResult`: the label, a one-line statement, the dotted names of the
+functions that compute it (``.code``; :meth:`PaperResult.functions` imports and returns them) and the stem of the
+chapter that re-derives it (``notebooks/<chapter>.py``, ``li2core/chapters/<chapter>.py``). :func:`lookup` accepts
+the spellings the paper and the book use ("Theorem 3", "Thm. 3", "thm3", "Proposition 1", "Figure 5").
+
+Labels follow the Li2 paper (arXiv 2509.21519, v5 numbering; digest in ``paper-li2.md``). Each public function of
+:mod:`li2core.theory` names its labels and chapter in its docstring (``Paper: ... Chapter: ...``); the README's result
+table has a code column; ``tests/test_paper.py`` checks that the three agree and that every name resolves.
+"""
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+__all__ = ["PaperResult", "PAPER", "lookup"]
+
+
+@dataclass(frozen=True)
+class PaperResult:
+    """One labelled result of the paper: ``label``, ``statement`` (one line), ``code`` (dotted names of the functions
+    that compute it), ``chapter`` (the notebook stem that checks it)."""
+
+    label: str
+    statement: str
+    code: tuple[str, ...]
+    chapter: str
+
+    def functions(self) -> list[Callable[..., Any]]:
+        """The objects named in :attr:`code`, imported (``ImportError`` if one does not exist)."""
+        out = []
+        for dotted in self.code:
+            parts = dotted.split(".")
+            for i in range(len(parts), 0, -1):  # the longest importable module prefix, then attributes
+                try:
+                    obj = importlib.import_module(".".join(parts[:i]))
+                except ModuleNotFoundError:
+                    continue
+                for attr in parts[i:]:
+                    obj = getattr(obj, attr)
+                break
+            else:
+                raise ImportError(f"{self.label}: cannot import {dotted!r}")
+            out.append(obj)
+        return out
+
+
+_F = "li2core.fourier."
+_CH = "li2core.chapters."
+
+_ENTRIES = [
+    # ------------------------------------------------------------------ the setting
+    ("Eq. 1", "the loss: 1/2 ||P1perp (Y - F V)||_F^2, centred over the samples",
+     ("li2core.losses.loss_and_grad", "li2core.theory.energy.loss_grad"), "thm1_energy"),
+    ("Eq. 2", "the backpropagated gradient G_F = P1perp (Y - F V) V^T",
+     ("li2core.theory.stage1.G_F",), "stage1_lazy"),
+    ("Eq. 8", "the irrep decomposition of the regular representation R_h",
+     ("li2core.groups.Group.irreps", "li2core.irreps.rho_from_block"), "thm2_maxima"),
+    ("Eq. 35", "the central idempotents Pi_k = (d_k / M) sum_g conj(chi_k(g)) R_g (isotypic projectors)",
+     ("li2core.irreps.central_idempotent", "li2core.groups.Group.isotypic_projectors", _F + "purity"), "thm2_maxima"),
+    # ------------------------------------------------------------------ Stage I
+    ("Prop. 1", "lazy stage: ||G_F|| rises from O(alpha), then converges to the ridge fixed point (Eq. 4)",
+     ("li2core.theory.stage1.lazy_flow", "li2core.theory.stage1.lazy_dynamics", "li2core.theory.stage1.G_F_infinity", "li2core.theory.stage1.ridge_readout"), "stage1_lazy"),
+    ("Eq. 3", "early times: G_F(t) = t Y~ Y~^T F~ + O(alpha) + O(alpha t) + O(t^2)",
+     ("li2core.theory.stage1.lazy_flow", "li2core.theory.stage1.signal_direction"), "stage1_lazy"),
+    ("Eq. 4", "the fixed point G_F(+inf) = P_eta Y~ Y~^T F~ B (Eq. 2 at the ridge readout)",
+     ("li2core.theory.stage1.G_F_infinity", "li2core.theory.stage1.fixed_point_norms", "li2core.theory.stage1.B_matrix", "li2core.theory.stage1.P_eta"), "stage1_lazy"),
+    ("Eq. 47", "the ridge objective on V, J(V) = 1/2 (||Y~ - F~ V||^2 + eta ||V||^2)",
+     ("li2core.theory.stage1.ridge_readout", "li2core.theory.stage1.lazy_flow"), "stage1_lazy"),
+    ("Prop. 2", "G_F(t) = Y~ V0^T + t Y~ Y~^T F~ + O(t alpha + t^2), whatever eta",
+     ("li2core.theory.stage1.lazy_flow", "li2core.theory.stage1.signal_direction"), "stage1_lazy"),
+    ("Prop. 3", "eta = 0, realizable: ||G_F(t)|| decays to 0 at rate sigma_min(F~)^2",
+     ("li2core.theory.stage1.realizability_residual", "li2core.theory.stage1.gram_spectrum", "li2core.theory.stage1.lazy_flow"), "stage1_lazy"),
+    ("Prop. 4", "eta > 0: G_F converges to G* != 0 at rate lambda_min(F~^T F~ + eta I)",
+     ("li2core.theory.stage1.gram_spectrum", "li2core.theory.stage1.lazy_flow", "li2core.theory.stage1.plateau_slope_bound"), "stage1_lazy"),
+    ("Lemma 1", "F~^T F~ and F~ F~^T near multiples of the identity, so G_F(+inf) ~ Eq. 5",
+     ("li2core.theory.stage1.lemma1_measures", "li2core.theory.stage1.lemma1_constants", _CH + "stage1_lazy.lemma1_sweep"), "stage1_lazy"),
+    ("Eq. 5", "G_F(+inf) ~ eta / ((K c1 + eta)(n c2 + eta)) Y~ Y~^T F~",
+     ("li2core.theory.stage1.G_F_lemma1", "li2core.theory.stage1.lemma1_prefactor"), "stage1_lazy"),
+    ("Sec. 3.2", "zero-init: with V(0) = 0, G_F carries only the signal term from the start",
+     ("li2core.theory.stage1.lazy_flow", "li2core.models.init_weights"), "stage1_lazy"),
+    # ------------------------------------------------------------------ Stage II
+    ("Eq. 6", "the decoupled dynamics of each node: w_j' = X^T D_j Y~ Y~^T sigma(X w_j)",
+     ("li2core.theory.energy.eq6_rhs", "li2core.theory.energy.energy_grad", "li2core.theory.energy.loss_grad"), "thm1_energy"),
+    ("Eq. 7", "the energy E(w) = 1/2 ||Y~^T sigma(X w)||^2",
+     ("li2core.theory.energy.energy", "li2core.theory.energy.energy_and_grad", "li2core.theory.energy.class_signal"), "thm1_energy"),
+    ("Thm 1", "Eq. 6 is gradient ascent on the energy E (Eq. 7)",
+     ("li2core.theory.energy.energy_grad", "li2core.theory.energy.eq6_rhs", "li2core.theory.energy.energy_grad_fd", _CH + "thm1_energy.stage2_alignment"),
+     "thm1_energy"),
+    ("Thm 2", "for sigma = x^2 the local maxima of E are single irreps [u; +-P u], with E* = M/(8 d_k) or M/(16 d_k)",
+     ("li2core.theory.ascent.project_ascent", "li2core.theory.maxima.paper_energy_constant", _F + "fourier_node", _CH + "thm2_maxima.maxima_survey"),
+     "thm2_maxima"),
+    ("App. A.1", "the group form of E: S = (u o u) 1^T + 1 (v o v)^T + u v^T in the proof of Thm 2",
+     ("li2core.theory.energy.energy_cross_term", "li2core.theory.energy.class_signal"), "thm2_maxima"),
+    ("Cor. 1", "every local maximum of E is flat (a zero eigenvalue of the tangent Hessian) for M > 2",
+     ("li2core.theory.energy.tangent_hessian", "li2core.theory.energy.tangent_hessian_batch", "li2core.theory.energy.tangent_hessian_matrix"), "thm2_maxima"),
+    ("Cor. 2", "modular addition: the maxima are the Fourier nodes; for linear sigma, the LDA direction",
+     (_F + "fourier_node", "li2core.theory.maxima.lda_matrix", "li2core.theory.maxima.class_means"), "thm2_maxima"),
+    ("Thm 3", "enough learned maxima reconstruct Y~ by least squares (K = 2 sum_k m_k^2 d_k^2 nodes)",
+     ("li2core.theory.reconstruction.reconstruct", "li2core.theory.reconstruction.reconstruct_complex", "li2core.theory.reconstruction.theorem3_width", "li2core.theory.reconstruction.theorem3_counts"),
+     "thm3_reconstruction"),
+    ("Thm 4", "n >~ d_k^2 M log(M / delta) random samples keep the maxima: p_crit ~ c ln M / M",
+     ("li2core.theory.scaling.critical_ratio", "li2core.theory.scaling.c_statistics",
+      _CH + "fig5_scaling_law.maxima_survival", _CH + "fig5_scaling_law.fit_c"),
+     "fig5_scaling_law"),
+    ("Thm 5", "with too little data the maxima memorise: focused for x^2, spreading for ReLU, SiLU",
+     ("li2core.theory.memorization.memorization_reduced", "li2core.theory.memorization.memorization_kkt", "li2core.theory.memorization.single_target_weights"), "thm5_memorization"),
+    ("Lemma 5", "the KKT condition of the reduced problem, p_g phi(s_g) = 2 lambda (Eq. 34)",
+     ("li2core.theory.memorization.memorization_profile", "li2core.theory.memorization.memorization_phi"), "thm5_memorization"),
+    ("Lemma 6", "the monotonicity of phi = sigma'(x)/x decides focused against spreading memorisation",
+     ("li2core.theory.memorization.memorization_kkt", "li2core.theory.memorization.memorization_phi"), "thm5_memorization"),
+    # ------------------------------------------------------------------ figures
+    ("Fig. 3", "grokking with weight decay and none without; ||G_F||, two-stage Delta W, diagonality",
+     ("li2core.train.train", _CH + "fig3_grokking.fig3_dynamics", _CH + "fig3_grokking.fig3_two_stage"),
+     "fig3_grokking"),
+    ("Fig. 5", "the phase diagrams and the boundary p_crit = c ln M / M (cyclic, products, non-Abelian)",
+     ("li2core.sweep.run_sweep", "li2core.theory.scaling.grid_boundary", "li2core.theory.scaling.bootstrap_c",
+      _CH + "fig5_scaling_law.boundary", _CH + "fig5_scaling_law.fit_c",
+      _CH + "fig5_scaling_law.fig5_phase"), "fig5_scaling_law"),
+    ("Fig. 6", "the learning rate near the boundary: small lr makes generalising solutions more likely",
+     (_CH + "fig5_scaling_law.fig6_lr",), "fig5_scaling_law"),
+    ("Fig. 7", "the energy E of the learned nodes: Fourier (low E) against memorisation (high E)",
+     (_CH + "fig5_scaling_law.node_energies", "li2core.theory.scaling.reference_energies", _CH + "fig5_scaling_law.fig7_energy"),
+     "fig5_scaling_law"),
+]
+
+#: Label -> :class:`PaperResult`, in the order of the paper (setting, Stage I, Stage II, figures).
+PAPER: dict[str, PaperResult] = {lab: PaperResult(lab, st, code, ch) for lab, st, code, ch in _ENTRIES}
+
+_KIND = {"eq": "Eq.", "equation": "Eq.", "prop": "Prop.", "proposition": "Prop.", "lemma": "Lemma",
+         "thm": "Thm", "theorem": "Thm", "cor": "Cor.", "corollary": "Cor.", "fig": "Fig.", "figure": "Fig.",
+         "sec": "Sec.", "section": "Sec.", "app": "App.", "appendix": "App."}
+_LABEL = re.compile(r"^\s*([A-Za-z]+)\.?\s*([0-9A-Z][0-9.]*)\s*$")
+
+
+def lookup(label: str) -> PaperResult:
+    """The :class:`PaperResult` of ``label`` in any common spelling ("Theorem 3", "Thm. 3", "thm3", "Eq 4",
+    "Figure 5"). ``KeyError`` naming the known labels if there is none."""
+    m = _LABEL.match(str(label))
+    key = None
+    if m and m.group(1).lower() in _KIND:
+        kind = _KIND[m.group(1).lower()]
+        key = f"{kind} {m.group(2).rstrip('.')}"
+    if key not in PAPER:
+        raise KeyError(f"label: no result {label!r} in li2core.PAPER; known: {', '.join(PAPER)}")
+    return PAPER[key]
