@@ -365,15 +365,21 @@ RESIDUAL_LABEL = r"relative residual $\|\tilde Y-\hat Y\|_F\,/\,\|\tilde Y\|_F$"
 _RES_FLOOR = 1e-16
 
 
+def _residual_data(frame: pd.DataFrame, group: str, x: str) -> pd.DataFrame:
+    """``frame`` sorted by ``group`` (in order of first appearance) then ``x``, with ``residual_plotted`` =
+    ``max(residual, 1e-16)`` (a log axis cannot show an exact 0)."""
+    d = frame.copy()
+    d[group] = pd.Categorical(d[group], categories=list(dict.fromkeys(frame[group])), ordered=True)
+    d = d.sort_values([group, x], kind="stable").reset_index(drop=True)
+    d[group] = d[group].astype(str)
+    d["residual_plotted"] = d["residual"].clip(lower=_RES_FLOOR)
+    return d
+
+
 def thm3_residual_vs_K_data(frame: pd.DataFrame) -> pd.DataFrame:
     """The numbers behind :func:`thm3_residual_vs_K`: columns ``family, K, residual`` (plus any
     others given), sorted, with ``residual_plotted = max(residual, 1e-16)``."""
-    d = frame.copy()
-    d["family"] = pd.Categorical(d["family"], categories=list(dict.fromkeys(frame["family"])), ordered=True)
-    d = d.sort_values(["family", "K"], kind="stable").reset_index(drop=True)
-    d["family"] = d["family"].astype(str)
-    d["residual_plotted"] = d["residual"].clip(lower=_RES_FLOOR)
-    return d
+    return _residual_data(frame, "family", "K")
 
 
 def thm3_residual_vs_K(frame: pd.DataFrame, marks: dict[str, float] | None = None) -> plt.Figure:
@@ -448,12 +454,7 @@ def thm3_offsets(frame: pd.DataFrame) -> plt.Figure:
 def thm3_per_component_data(frame: pd.DataFrame) -> pd.DataFrame:
     """The numbers behind :func:`thm3_per_component`: columns ``case, per, residual, span, paper``
     (plus others), sorted, with ``residual_plotted = max(residual, 1e-16)``."""
-    d = frame.copy()
-    d["case"] = pd.Categorical(d["case"], categories=list(dict.fromkeys(frame["case"])), ordered=True)
-    d = d.sort_values(["case", "per"], kind="stable").reset_index(drop=True)
-    d["case"] = d["case"].astype(str)
-    d["residual_plotted"] = d["residual"].clip(lower=_RES_FLOOR)
-    return d
+    return _residual_data(frame, "case", "per")
 
 
 def thm3_per_component(frame: pd.DataFrame) -> plt.Figure:
