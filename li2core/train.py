@@ -88,7 +88,8 @@ class TrainConfig:
     ----------
     group: group name, e.g. ``"Z71"``, ``"Z4xZ7"`` (see :data:`li2core.groups.NAME_HELP`).
     train_frac: training fraction ``p = n / M^2`` in (0, 1]; ``None`` when ``critical_delta`` is set.
-    critical_delta: use the author's critical-ratio rule ``p = (2.7482 - delta) ln M / M`` instead.
+    critical_delta: use the author's critical-ratio rule ``p = (CRITICAL_C - delta) ln M / M`` instead
+        (:data:`li2core.tasks.CRITICAL_C`).
     width: hidden width ``K``.
     activation: ``sqr`` (x^2), ``relu``, ``silu`` or ``relusqr``.
     loss: ``mse_class`` (author's), ``mse_sample`` (paper Eq. 1) or ``nll``.

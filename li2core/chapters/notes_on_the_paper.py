@@ -28,6 +28,7 @@ import torch
 
 from .. import fourier, groups, theory
 from ..figures import theme
+from ..tasks import CRITICAL_C
 
 #: The columns of the notes table (one row per disagreement).
 COLUMNS = ("topic", "where", "paper", "computed", "reason", "chapter")
@@ -277,7 +278,7 @@ def scaling_notes(cyclic: Sequence[str], n_products: int = len(FIG5_PRODUCTS)) -
         note("product groups of Fig. 5", "Fig. 5 (bottom left)", "eight product groups, a separate panel",
              f"{len(cyclic)} of the {n_products} are cyclic groups in disguise (coprime factors): {', '.join(cyclic)}",
              "Z_m × Z_n ≅ Z_mn when gcd(m, n) = 1", "fig5_scaling_law"),
-        note("the constant c", "Fig. 5 dotted line; author's code", "c = 2.7482 (code; the paper gives no constant)",
+        note("the constant c", "Fig. 5 dotted line; author's code", f"c = {CRITICAL_C} (code; the paper gives no constant)",
              "fitted c ≈ 2.57 ± 0.04 at the CPU scale after 1000 epochs, and 3.05 → 2.56 as the epoch budget grows "
              "from 200 to 1000", "a fixed-epoch sweep measures 'generalised within T epochs'; c depends on T, wd and K",
              "fig5_scaling_law"),
