@@ -21,7 +21,6 @@ __all__ = [
     "first_epoch_reaching",
     "mean_curve",
     "peak_epoch",
-    "stage2_window",
     "ols_slope",
     "loglog_slope",
     "spearman",
@@ -133,22 +132,6 @@ def peak_epoch(frame: pd.DataFrame, metric: str, by: Sequence[str] = (), min_epo
     if not by:
         return float(curve.idxmax())
     return curve.groupby(level=list(range(len(by)))).apply(lambda s: s.droplevel(list(range(len(by)))).idxmax())
-
-
-# --- Chapter thm1_energy: the Stage-II window of a run -------------------------------------
-
-
-def stage2_window(frame: pd.DataFrame, train_thr: float = 0.99, test_thr: float = 0.95,
-                  by: Sequence[str] = ("run",)) -> pd.DataFrame:
-    """Per group of ``by``: Stage II as the epochs between memorisation and grokking.
-
-    ``start`` is the first epoch with ``train_acc >= train_thr`` (the end of Stage I: the training
-    set is fitted), ``end`` the first epoch with ``test_acc >= test_thr`` (grokking); NaN when never
-    reached. Columns ``*by, start, end``; the window is ``start <= epoch < end``.
-    """
-    s = first_epoch_reaching(frame, "train_acc", train_thr, by=by).rename("start")
-    e = first_epoch_reaching(frame, "test_acc", test_thr, by=by).rename("end")
-    return pd.concat([s, e], axis=1).reset_index()
 
 
 # --- Slopes and rank correlations -------------------------------------------------------------

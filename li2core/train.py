@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ METRICS = (
     "train_loss",
     "test_loss",
     "G_F_norm",
+    "G_F_loss_norm",
     "ftf_offdiag_ratio",
     "fft_offdiag_ratio",
     "fft_dist_ideal",
@@ -55,7 +57,9 @@ METRIC_DOC = {
     "test_acc": "accuracy on the held-out pairs (NaN when train_frac = 1)",
     "train_loss": "the training loss (config.loss) on the training pairs",
     "test_loss": "the same loss on the held-out pairs",
-    "G_F_norm": "||G_F||_F, G_F = P1perp (Y - F V) V^T on the training pairs (Eq. 2)",
+    "G_F_norm": "||G_F||_F, G_F = P1perp (Y - F V) V^T on the training pairs (Eq. 2, one-hot Y)",
+    "G_F_loss_norm": "||-dL/dF||_F of the loss the net is trained on (config.loss) on the training pairs "
+                     "(equals G_F_norm for mse_sample; for mse_class it is 2/n times the class-centred residual)",
     "ftf_offdiag_ratio": "mean |off-diag| / mean |diag| of F~^T F~ (K x K)",
     "fft_offdiag_ratio": "mean |off-diag| / mean |diag| of P1perp F F^T (n x n)",
     "fft_dist_ideal": "||F F^T - (a I + b 11^T)||_F / ||F F^T||_F (Lemma 1's form)",
@@ -250,6 +254,11 @@ class Results:
         return snaps[epoch]
 
 
+def _stderr_is_terminal() -> bool:
+    """True when standard error is an interactive terminal (not a notebook kernel, a pipe or a file)."""
+    return bool(getattr(sys.stderr, "isatty", lambda: False)())
+
+
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
     """``"auto"`` → CUDA when available, else CPU; otherwise ``torch.device(device)``."""
     if isinstance(device, str) and device == "auto":
@@ -396,7 +405,7 @@ class _Batch:
 def train(
     configs: TrainConfig | Iterable[TrainConfig],
     device: str | torch.device = "auto",
-    progress: bool = True,
+    progress: bool | None = None,
     max_batch: int | None = None,
     keep_weights: bool = True,
     snapshots: Iterable[int] = (),
@@ -408,7 +417,8 @@ def train(
     ----------
     configs: one config or a sequence of them; ``run`` ``i`` of the results is ``configs[i]``.
     device: ``"auto"`` (CUDA when present, else CPU), ``"cpu"``, ``"cuda"``, ...
-    progress: show a progress bar (epochs of the current batch, runs done / total).
+    progress: show a progress bar (epochs of the current batch, runs done / total); ``None`` (default): only when
+        standard error is a terminal, so notebooks and rendered pages never carry one.
     max_batch: at most this many runs per tensor program (default: as many as fit in memory).
     keep_weights: keep final weights (``W, V``) of every run for :meth:`Results.final_weights`.
     snapshots: epochs at which to copy every run's weights (``W, V``) to the host (:meth:`Results.weights_at`);
@@ -446,6 +456,8 @@ def train(
         raise ValueError(f"snapshots: epochs must be >= 0; got {snapshots}")
     tasks: dict[str, Task] = {}
     pbar = None
+    if progress is None:
+        progress = _stderr_is_terminal()
     if progress and plan:
         # imported here: importing tqdm.auto in a notebook kernel without ipywidgets warns on stderr
         from tqdm.auto import tqdm

@@ -48,3 +48,30 @@ def test_save_figure_writes_png_and_csv(tmp_path):
 
 def test_every_metric_has_an_axis_label():
     assert set(LABELS) == set(METRICS)
+
+
+def test_check_legible_rejects_small_text_at_the_books_width():
+    import pytest
+
+    from li2core.figures import (
+        MIN_DISPLAY_PT,
+        check_legible,
+        display_scale,
+        smallest_text,
+    )
+
+    wide, ax = plt.subplots(figsize=(16, 3))
+    ax.plot([0, 1])
+    ax.set_title("tiny", fontsize=10)
+    assert display_scale(wide) == pytest.approx(8.0 / 16)
+    size, text = smallest_text(wide)
+    assert size < MIN_DISPLAY_PT
+    with pytest.raises(ValueError, match="would show at"):
+        check_legible(wide, "wide")
+    ok, ax = plt.subplots(figsize=(6, 3))
+    ax.plot([0, 1])
+    ax.tick_params(labelsize=9)
+    ax.set_title("fine", fontsize=11)
+    check_legible(ok)
+    assert smallest_text(ok)[0] == pytest.approx(9 * min(130 / 96, 8 / 6))
+    plt.close("all")

@@ -1,11 +1,9 @@
-"""Progress measures (li2core.measures): the shared-product fast paths equal the separate measures; the Stage II
-window; slopes and rank correlations against independent computations."""
+"""Progress measures (li2core.measures): the shared-product fast paths equal the separate measures; slopes and rank correlations against independent computations."""
 from __future__ import annotations
 
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 
@@ -21,15 +19,6 @@ def test_fft_ratios_equal_the_separate_measures() -> None:
     r, d = fft_ratios(F, mask)
     assert torch.allclose(r, fft_offdiag_ratio(F, mask), rtol=1e-10)
     assert torch.allclose(d, fft_dist_ideal(F, mask), rtol=1e-10)
-
-
-def test_stage2_window():
-    f = pd.DataFrame({"run": [0] * 5 + [1] * 5, "epoch": list(range(0, 50, 10)) * 2,
-                      "train_acc": [0.1, 0.995, 1, 1, 1, 0.1, 0.5, 0.9, 1, 1],
-                      "test_acc": [0, 0, 0.5, 0.96, 1, 0, 0, 0, 0, 0.2]})
-    w = measures.stage2_window(f)
-    assert w.set_index("run")["start"].tolist() == [10.0, 30.0]
-    assert w.set_index("run")["end"].iloc[0] == 30.0 and np.isnan(w.set_index("run")["end"].iloc[1])
 
 
 def test_ols_slope_and_spearman_match_independent_computations():

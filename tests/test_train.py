@@ -411,3 +411,18 @@ def test_snapshots_equal_final_weights_of_shorter_runs() -> None:
                 assert torch.allclose(V, Vs, rtol=1e-12, atol=1e-14)
     with pytest.raises(ValueError, match="weights_at: no snapshot"):
         res.weights_at(0, 3)
+
+
+def test_progress_bar_only_on_a_terminal_by_default(capsys, monkeypatch):
+    import sys
+
+    cfg = TrainConfig(group="Z5", train_frac=0.6, width=4, epochs=3, seed=0)
+    train([cfg], device="cpu")  # stderr is captured (not a terminal): no bar
+    assert capsys.readouterr().err == ""
+    train([cfg], device="cpu", progress=True)
+    assert "epoch" in capsys.readouterr().err
+    import importlib
+
+    train_module = importlib.import_module("li2core.train")  # li2core.train is also the name of the function
+    monkeypatch.setattr(sys, "stderr", type("Tty", (), {"isatty": lambda self: True})())
+    assert train_module._stderr_is_terminal() is True

@@ -65,13 +65,14 @@ __all__ = [
     "ensure_mathjax",
     "build_html",
     "build",
+    "toc_order",
     "main",
 ]
 
-#: Parameters the driver always injects into every notebook (notebooks should declare both in their
-#: ``parameters`` cell): ``out_dir`` (str, absolute path of the notebook's figure folder) and ``profile``
-#: (str, the profile name, e.g. ``"ci"`` or ``"paper"``).
-INJECTED_PARAMETERS: tuple[str, ...] = ("out_dir", "profile")
+#: Parameters the driver always injects into every notebook (notebooks declare them in their ``parameters`` cell):
+#: ``out_dir`` (str, the notebook's figure folder), ``profile`` (str, the profile name, e.g. ``"ci"`` or
+#: ``"paper"``) and ``strict`` (True: a FAIL in the chapter's checks table fails the build; li2core.checks).
+INJECTED_PARAMETERS: tuple[str, ...] = ("out_dir", "profile", "strict")
 
 #: Where things live, relative to the repository root.
 NOTEBOOKS_DIR = Path("notebooks")
@@ -139,6 +140,20 @@ def find_root(start: Path | None = None) -> Path:
     if _is_root(script_root):
         return script_root
     raise BookError(f"cannot find the book root (_toc.yml + notebooks/) from {here}; run from the repository")
+
+
+def toc_order(names: Sequence[str], root: Path | None = None) -> list[str]:
+    """``names`` in the order of ``_toc.yml`` (the book's order; the Notes page, which collects the chapters'
+    declared deviations, comes last), names not in the toc after them in the given order."""
+    import yaml
+
+    root = root or find_root()
+    toc_path = root / "_toc.yml"
+    order: list[str] = []
+    if toc_path.is_file():
+        order = [Path(f).name for f in _toc_files(yaml.safe_load(toc_path.read_text(encoding="utf8")))]
+    rank = {n: i for i, n in enumerate(order)}
+    return sorted(names, key=lambda n: (rank.get(n, len(rank)), list(names).index(n)))
 
 
 def discover_notebooks(root: Path | None = None) -> dict[str, Path]:
@@ -274,11 +289,13 @@ def _kernel_env(root: Path) -> Iterator[None]:
 
     * the repository root goes first on ``PYTHONPATH``, so ``import li2core`` works even when not installed;
     * ``MPLBACKEND`` is the inline backend, so figures are embedded in the executed notebook even if the
-      caller exported e.g. ``MPLBACKEND=Agg`` (which the kernel would otherwise honour).
+      caller exported e.g. ``MPLBACKEND=Agg`` (which the kernel would otherwise honour);
+    * ``LI2_BOOK_BUILD=1`` (:func:`li2core.pages.in_book_build`).
     """
-    saved = {k: os.environ.get(k) for k in ("PYTHONPATH", "MPLBACKEND")}
+    saved = {k: os.environ.get(k) for k in ("PYTHONPATH", "MPLBACKEND", "LI2_BOOK_BUILD")}
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), saved["PYTHONPATH"]]))
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    os.environ["LI2_BOOK_BUILD"] = "1"  # li2core.pages: glued figures appear where the prose places them
     try:
         yield
     finally:
@@ -311,6 +328,7 @@ def notebook_parameters(
     params = dict(sections.get(name, {}))
     params["out_dir"] = str(Path(out_dir).resolve()) if out_dir else str(root / BOOK_DIR / FIGURES_SUBDIR / name)
     params["profile"] = prof_name
+    params["strict"] = True  # the book build fails on an undeclared FAIL (li2core.checks)
     return params
 
 
@@ -398,6 +416,7 @@ def execute_notebook(
     # repo-relative when inside the repo (the kernel runs with cwd = root), so executed pages show no machine paths
     params["out_dir"] = _rel(fig_dir, root) if fig_dir.is_relative_to(root) else str(fig_dir)
     params["profile"] = prof_name
+    params["strict"] = True  # the book build fails on an undeclared FAIL (li2core.checks)
 
     kernel, private = _ensure_kernel()
     nb = jupytext.read(notebooks[name])
@@ -655,7 +674,7 @@ def build(
     """
     root = (root or find_root()).resolve()
     notebooks = discover_notebooks(root)
-    names = list(dict.fromkeys(only)) if only else list(notebooks)
+    names = toc_order(list(dict.fromkeys(only)) if only else list(notebooks), root)
     unknown = [n for n in names if n not in notebooks]
     if unknown:
         raise BookError(f"unknown notebook(s) {unknown}; have: {', '.join(notebooks) or 'none'}")

@@ -83,7 +83,7 @@ def forward(W: torch.Tensor, V: torch.Tensor, a: torch.Tensor, b: torch.Tensor, 
     return O[0] if squeeze else O
 
 
-_GRAM_METRICS = frozenset({"G_F_norm", "ftf_offdiag_ratio", "fft_offdiag_ratio", "fft_dist_ideal"})
+_GRAM_METRICS = frozenset({"G_F_norm", "G_F_loss_norm", "ftf_offdiag_ratio", "fft_offdiag_ratio", "fft_dist_ideal"})
 _COS_METRICS = frozenset({"dW_cos_dist", "dV_cos_dist"})
 
 
@@ -97,7 +97,8 @@ class TwoLayer:
 
     name: ClassVar[str] = "two_layer"
     extra_metrics: ClassVar[tuple[str, ...]] = (
-        "G_F_norm", "ftf_offdiag_ratio", "fft_offdiag_ratio", "fft_dist_ideal", "dW_cos_dist", "dV_cos_dist",
+        "G_F_norm", "G_F_loss_norm", "ftf_offdiag_ratio", "fft_offdiag_ratio", "fft_dist_ideal", "dW_cos_dist",
+        "dV_cos_dist",
     )
 
     @staticmethod
@@ -170,9 +171,10 @@ class TwoLayer:
             del Fa
             mask = self.data.tr_mask[s]
             if "G_F_norm" in want:
-                # imported here, not at the top: li2core.theory imports li2core.models
-
                 out["G_F_norm"] = G_F(F, V, self.Y_tr[s], mask).flatten(1).norm(dim=1)
+            if "G_F_loss_norm" in want:  # -dL/dF of the loss the net is trained on (Eq. 2 for mse_sample)
+                _, dO = loss_and_grad(self.loss, torch.bmm(F, V), self.data.tr_y[s], mask)
+                out["G_F_loss_norm"] = torch.bmm(dO, V.transpose(1, 2)).flatten(1).norm(dim=1)
             if "ftf_offdiag_ratio" in want:
                 out["ftf_offdiag_ratio"] = ftf_offdiag_ratio(F, mask)
             if want & {"fft_offdiag_ratio", "fft_dist_ideal"}:

@@ -89,7 +89,7 @@ def run_sweep(
     device: str = "auto",
     max_batch: int | None = None,
     executor: Any = None,
-    progress: bool = True,
+    progress: bool | None = None,
     executor_folder: str | Path | None = None,
     executor_params: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
@@ -104,7 +104,7 @@ def run_sweep(
         in memory (as :func:`li2core.train.train` plans them).
     executor: ``None`` or ``"local"`` (train here), ``"slurm"``, ``"submitit-local"`` (jobs as local
         processes), ``"submitit-debug"`` (in this process, through submitit), or a ``submitit`` executor.
-    progress: show a progress bar over runs (done, left, ETA).
+    progress: show a progress bar over runs (done, left, ETA); ``None`` (default): only on a terminal.
     executor_folder: submitit's log/pickle folder (default ``<store>-submitit/`` next to the store).
     executor_params: passed to ``executor.update_parameters`` (e.g. ``slurm_partition``, ``timeout_min``,
         ``gpus_per_node``, ``cpus_per_task``, ``mem_gb``).
@@ -140,6 +140,8 @@ def run_sweep(
         upgrade = {h for h in sweep.hashes if h in done and not want <= done[h]}
         chunks = _plan(pending, dev, max_batch) if pending else []
         pbar = None
+        if progress is None:
+            progress = _train._stderr_is_terminal()
         if progress:
             # imported here: importing tqdm.auto in a notebook kernel without ipywidgets warns on stderr
             from tqdm.auto import tqdm

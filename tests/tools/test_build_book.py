@@ -202,12 +202,21 @@ def test_the_repository_profiles_are_valid() -> None:
 def test_notebook_parameters(fake_root: Path, tmp_path: Path) -> None:
     write_profile(fake_root, "paper", "a:\n  M: 71\n  lr: 1e-3\n")
     params = build_book.notebook_parameters("a", "paper", root=fake_root)
-    assert params == {"M": 71, "lr": 1e-3, "out_dir": str(fake_root / "book" / "figures" / "a"), "profile": "paper"}
+    assert params == {"M": 71, "lr": 1e-3, "out_dir": str(fake_root / "book" / "figures" / "a"), "profile": "paper",
+                      "strict": True}
     assert Path(params["out_dir"]).is_absolute()
     # a notebook without a section gets only the injected parameters; out_dir can be overridden
     params = build_book.notebook_parameters("b", "paper", out_dir=tmp_path / "figs", root=fake_root)
-    assert params == {"out_dir": str((tmp_path / "figs").resolve()), "profile": "paper"}
-    assert set(build_book.INJECTED_PARAMETERS) == {"out_dir", "profile"}
+    assert params == {"out_dir": str((tmp_path / "figs").resolve()), "profile": "paper", "strict": True}
+    assert set(build_book.INJECTED_PARAMETERS) == {"out_dir", "profile", "strict"}
+
+
+def test_toc_order_puts_the_notes_page_last(repo_root: Path) -> None:
+    names = sorted(build_book.discover_notebooks(repo_root))
+    order = build_book.toc_order(names, repo_root)
+    assert sorted(order) == names and order[-1] == "notes_on_the_paper" and order[0] == "fig3_grokking"
+    assert build_book.toc_order(["zz", "notes_on_the_paper", "stage1_lazy"], repo_root) == [
+        "stage1_lazy", "notes_on_the_paper", "zz"]  # not in the toc: last, in the given order
 
 
 def test_notebook_parameters_validates_the_profile(fake_root: Path) -> None:
