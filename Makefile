@@ -2,6 +2,7 @@
 #   make setup                 create .venv (idempotent; re-runs when pyproject.toml changes)
 #   make book [PROFILE=paper]  execute the notebooks with papermill and build the HTML book
 #   make test [PYTEST_ARGS=..] run the test suite
+#   make check-book            build the book, then check the built pages (HTML scan, headless Chromium)
 #   make bench                 run the training benchmarks
 #   make clean / distclean     remove generated files / also the venv and the MathJax cache
 
@@ -15,7 +16,7 @@ PIP_ARGS    ?= -q
 VPY   := $(VENV)/bin/python
 STAMP := $(VENV)/.li2-setup-stamp
 
-.PHONY: setup book test bench clean distclean
+.PHONY: setup book test check-book bench clean distclean
 
 setup: $(STAMP)
 
@@ -29,6 +30,10 @@ book: setup
 
 test: setup
 	$(VPY) -m pytest -q $(PYTEST_ARGS)
+
+# The site checks need the built book and Debian's chromium + chromium-driver (.ci/run installs them).
+check-book: book
+	$(VPY) -m pytest -q -m book tests/book $(PYTEST_ARGS)
 
 bench: setup
 	$(VPY) benchmarks/bench_train.py
