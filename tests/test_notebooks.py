@@ -7,6 +7,8 @@ written anew as ``<out_dir>/<name>.png`` (a non-empty, valid PNG) and ``<out_dir
 from __future__ import annotations
 
 import ast
+import json
+import re
 import time
 from pathlib import Path
 
@@ -30,12 +32,34 @@ def test_there_are_notebooks() -> None:
     assert NOTEBOOKS, "no notebooks/*.py found"
 
 
+def _parameters_cell(src: str) -> str:
+    return src.split('# %% tags=["parameters"]', 1)[1].split("\n# %%", 1)[0]
+
+
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_notebook_declares_parameters_checks_and_figures(name: str) -> None:
+def test_notebook_follows_the_chapter_standard(name: str) -> None:
+    """Parameters (with ``strict``), a checks table (li2core.checks, no bare asserts), every declared figure placed
+    by a numbered ``{glue:figure}`` block with alt text and CSV/PNG downloads, a re-run box."""
     src = (ROOT / "notebooks" / f"{name}.py").read_text()
     assert '# %% tags=["parameters"]' in src, f"{name}: no papermill parameters cell"
-    assert "\nassert " in src, f"{name}: no checks cell with assertions"
-    assert declared_figures(name), f"{name}: declares no FIGURES"
+    params = _parameters_cell(src)
+    assert re.search(r"^strict = True\b", params, flags=re.M), f"{name}: no `strict = True` parameter"
+    assert re.search(r"^out_dir = ", params, flags=re.M) and re.search(r"^profile = ", params, flags=re.M)
+    assert f'Checks("{name}", strict=strict)' in src and ".finish(out_dir)" in src, f"{name}: no checks table"
+    assert '# %% tags=["checks"]' in src, f"{name}: the checks cell is not tagged `checks`"
+    assert not re.search(r"^assert ", src, flags=re.M), f"{name}: bare asserts (use li2core.checks)"
+    assert f'rerun_box("{name}"' in src, f"{name}: no re-run box"
+    figures = declared_figures(name)
+    assert figures, f"{name}: declares no FIGURES"
+    for fig in figures:
+        block = re.search(r"^# ```\{glue:figure\} " + re.escape(fig) + r"\n(.*?)^# ```", src, flags=re.M | re.S)
+        assert block, f"{name}: no {{glue:figure}} block places {fig}"
+        body = block.group(1)
+        assert re.search(r"^# :name: fig-", body, flags=re.M), f"{name}: {fig} has no :name: (figure label)"
+        assert re.search(r"^# :alt: \S.{20,}", body, flags=re.M), f"{name}: {fig} has no real alt text"
+        for ext in ("csv", "png"):
+            assert f"../figures/{name}/{fig}.{ext}>" in body, f"{name}: {fig}'s caption does not link its {ext}"
+        assert 'show_figure(' in src and f'"{fig}"' in src, f"{name}: {fig} is not written by pages.show_figure"
 
 
 @pytest.mark.slow
@@ -59,3 +83,7 @@ def test_notebook_executes_and_rebuilds_its_figures(name: str, tmp_path: Path) -
         assert len(lines) >= 2, f"{name}: {csv.name} has no data rows"
     extra = {p.stem for p in fig_dir.glob("*.png")} - set(figures)
     assert not extra, f"{name}: writes undeclared figures {sorted(extra)}"
+    checks = json.loads((fig_dir / "checks.json").read_text())
+    assert checks["chapter"] == name and checks["checks"], f"{name}: an empty checks table"
+    fails = [c["claim"] for c in checks["checks"] if c["status"] == "FAIL"]
+    assert not fails, f"{name}: FAIL rows {fails}"

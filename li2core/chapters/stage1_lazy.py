@@ -401,9 +401,7 @@ _ETA_LABEL = r"ridge constant $\eta$ (on $V$, Eq. 47)"
 def _eta_colors(etas: Sequence[float]) -> dict[float, tuple]:
     pos = sorted(e for e in etas if e > 0)
     pal = sns.color_palette("viridis", max(1, len(pos)))
-    cols: dict[float, tuple] = {e: pal[i] for i, e in enumerate(pos)}
-    cols.update({e: (0.0, 0.0, 0.0) for e in etas if e == 0})
-    return cols
+    return {**{e: pal[i] for i, e in enumerate(pos)}, **{e: (0.0, 0.0, 0.0) for e in etas if e == 0}}
 
 
 def stage1_G_curves_data(frame: pd.DataFrame) -> pd.DataFrame:
@@ -416,7 +414,8 @@ def stage1_G_curves_data(frame: pd.DataFrame) -> pd.DataFrame:
 
 def stage1_G_curves(frame: pd.DataFrame) -> plt.Figure:
     """Prop. 1: ``||G_F(t)||_F`` under the lazy flow (``F`` frozen), one panel per regime
-    (``regime`` column), one line per ``eta``; dotted lines are Eq. 4's ``||G_F(+inf)||``.
+    (``regime`` column), one line per ``eta``; dotted lines are Eq. 4's ``||G_F(+inf)||``. 8 in wide, the legend
+    below the panels.
 
     ``frame``: columns ``regime, K, n, eta, t, G_norm, eq4_norm`` (one row per time). Curves that
     fall to 0 (``eta = 0`` in the realizable case) leave the log axis at the bottom.
@@ -425,15 +424,14 @@ def stage1_G_curves(frame: pd.DataFrame) -> plt.Figure:
     d = stage1_G_curves_data(frame)
     regimes = list(dict.fromkeys(d.sort_values("K")["regime"]))
     cols = _eta_colors(sorted(d["eta"].unique()))
-    fig, axes = plt.subplots(1, len(regimes), figsize=(6.2 * len(regimes), 4.2), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(1, len(regimes), figsize=(8.0, 4.3), squeeze=False, sharey=True)
     pos_plateaus = d.loc[(d["eta"] > 0) & (d["eq4_norm"] > 0), "eq4_norm"]
     bottom = float(pos_plateaus.min()) / 30 if len(pos_plateaus) else None
     for ax, reg in zip(axes[0], regimes):
         dr = d[d["regime"] == reg]
         for eta in sorted(dr["eta"].unique()):
             de = dr[dr["eta"] == eta]
-            lab = r"$\eta = 0$" if eta == 0 else rf"$\eta = {eta:g}$"
-            ax.plot(de["t"], de["G_norm"], color=cols[eta], lw=1.8, ls="--" if eta == 0 else "-", label=lab)
+            ax.plot(de["t"], de["G_norm"], color=cols[eta], lw=1.8, ls="--" if eta == 0 else "-", label=f"η = {eta:g}")
             p = float(de["eq4_norm"].iloc[0])
             if p > 0 and (bottom is None or p > bottom):
                 ax.axhline(p, color=cols[eta], lw=0.9, ls=":")
@@ -441,11 +439,13 @@ def stage1_G_curves(frame: pd.DataFrame) -> plt.Figure:
         ax.set_yscale("log")
         if bottom is not None:
             ax.set_ylim(bottom=bottom)
-        ax.set_title(reg, fontsize=10)
-        ax.set_xlabel(r"time $t$ of the gradient flow on $V$")
+        ax.set_title(reg.replace(": ", ":\n", 1), fontsize=10)
+        ax.set_xlabel(r"time $t$ of the gradient flow on $V$", fontsize=10)
     axes[0, 0].set_ylabel(r"$\|G_F(t)\|_F$ (Eq. 2)")
-    axes[0, -1].legend(fontsize=8, loc="lower left", title="dotted: Eq. 4", title_fontsize=8)
-    fig.suptitle(r"Lazy stage: $\|G_F\|$ with $F$ frozen and $V$ trained (Prop. 1)", y=1.02)
+    h, lab = axes[0, -1].get_legend_handles_labels()
+    fig.legend(h, lab, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(len(lab), 6), fontsize=9,
+               frameon=False, title=r"dotted lines: Eq. 4's plateau $\|G_F(+\infty)\|$", title_fontsize=9)
+    fig.suptitle(r"Lazy stage: $\|G_F\|$ with $F$ frozen and $V$ trained (Prop. 1)", y=1.0, fontsize=12)
     fig.tight_layout()
     return fig
 
@@ -459,18 +459,18 @@ def stage1_plateau_data(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def stage1_plateau(frame: pd.DataFrame) -> plt.Figure:
-    """The plateau ``||G_F(+inf)||`` against ``eta`` (log-log), one colour per regime.
+    """The plateau ``||G_F(+inf)||`` against ``eta`` (log-log), one colour per regime, 8 in wide.
 
     ``frame``: columns ``regime, K, n, lam_min, source, eta, G_inf_norm``; ``source`` is
     ``"Eq. 4"`` (drawn as lines) or ``"end of flow"`` (markers). A grey line of slope 1 is drawn
-    through the smallest-eta point of the last (largest-K) regime; a tick on the x axis marks each
+    through the smallest-eta point of the last (largest-K) regime; a dotted vertical line marks each
     regime's ``lambda_min`` (smallest nonzero eigenvalue of ``F~^T F~``).
     """
     theme()
     d = stage1_plateau_data(frame)
     regimes = list(dict.fromkeys(d.sort_values("K")["regime"]))
     pal = sns.color_palette("colorblind", len(regimes))
-    fig, ax = plt.subplots(figsize=(7.6, 5.0))
+    fig, ax = plt.subplots(figsize=(8.0, 4.6))
     for c, reg in enumerate(regimes):
         dr = d[d["regime"] == reg]
         line = dr[dr["source"] == "Eq. 4"]
@@ -479,8 +479,7 @@ def stage1_plateau(frame: pd.DataFrame) -> plt.Figure:
         if len(pts):
             ax.plot(pts["eta"], pts["G_inf_norm"], "o", color=pal[c], ms=6, mfc="none", mew=1.5,
                     label=f"{reg} (end of flow)")
-        lm = float(dr["lam_min"].iloc[0])
-        ax.axvline(lm, color=pal[c], lw=0.8, ls=":")
+        ax.axvline(float(dr["lam_min"].iloc[0]), color=pal[c], lw=0.8, ls=":")
     if regimes:
         dl = d[(d["regime"] == regimes[-1]) & (d["source"] == "Eq. 4")]
         if len(dl):
@@ -491,9 +490,10 @@ def stage1_plateau(frame: pd.DataFrame) -> plt.Figure:
     ax.set_yscale("log")
     ax.set_xlabel(_ETA_LABEL + r"; dotted: $\lambda_{\min}(\tilde F^\top\tilde F)$")
     ax.set_ylabel(r"plateau $\|G_F(+\infty)\|_F$")
-    ax.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1, frameon=False)
+    fig.legend(*ax.get_legend_handles_labels(), fontsize=9, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=1,
+               frameon=False)
     ax.set_title(r"The plateau is $\propto\eta$ only when $\tilde Y\in\mathrm{span}\,\tilde F$ and $\eta\ll\lambda_{\min}$",
-                 fontsize=10)
+                 fontsize=11)
     fig.tight_layout()
     return fig
 
@@ -508,19 +508,19 @@ def stage1_early_data(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def stage1_early(frame: pd.DataFrame) -> plt.Figure:
-    """Prop. 2 / Eq. 3 and zero-init (Sec. 3.2): the early direction of ``G_F``.
+    """Prop. 2 / Eq. 3 and zero-init (Sec. 3.2): the early direction of ``G_F``, 8 in wide.
 
     ``frame``: columns ``regime, K, mult, alpha, tau, cos_prop2, cos_signal`` with
     ``tau = t lambda_max``. Top row: ``1 - cos((G_F(t) - Y~ V0^T)/t, Y~ Y~^T F~)`` (log); bottom
     row: ``cos(G_F(t), Y~ Y~^T F~)``. One column per regime, one line per init scale ``mult``
-    (``V(0) = mult x`` the author's init; ``mult = 0`` is zero-init).
+    (``V(0) = mult x`` the author's init; ``mult = 0`` is zero-init); the legend below the panels.
     """
     theme()
     d = stage1_early_data(frame)
     regimes = list(dict.fromkeys(d.sort_values("K")["regime"]))
     mults = sorted(d["mult"].unique(), reverse=True)
     pal = dict(zip(mults, sns.color_palette("rocket", len(mults))))
-    fig, axes = plt.subplots(2, len(regimes), figsize=(6.0 * len(regimes), 7.0), squeeze=False, sharex=True)
+    fig, axes = plt.subplots(2, len(regimes), figsize=(8.0, 6.6), squeeze=False, sharex=True, sharey="row")
     for j, reg in enumerate(regimes):
         dr = d[d["regime"] == reg]
         for m in mults:
@@ -530,69 +530,70 @@ def stage1_early(frame: pd.DataFrame) -> plt.Figure:
             axes[0, j].plot(dm["tau"], dm["one_minus_cos_prop2"], **style)
             axes[1, j].plot(dm["tau"], dm["cos_signal"], **style)
         axes[0, j].set_yscale("log")
-        axes[0, j].set_title(reg, fontsize=10)
+        axes[0, j].set_title(reg.replace(": ", ":\n", 1), fontsize=10)
         axes[1, j].set_xscale("log")
         axes[1, j].set_xlabel(r"$t\,\lambda_{\max}(\tilde F^\top\tilde F)$")
         axes[1, j].set_ylim(-0.15, 1.05)
-    axes[0, 0].set_ylabel(r"$1-\cos((G_F(t)-\tilde Y\,V_0^{\top})/t,\ \tilde Y\;\tilde Y^{\top}\;\tilde F)$")
-    axes[1, 0].set_ylabel(r"$\cos(G_F(t),\ \tilde Y\;\tilde Y^{\top}\;\tilde F)$")
-    axes[1, -1].legend(fontsize=7.5, loc="lower right")
-    fig.suptitle("Early times: the signal term $t\\,\\tilde Y\\,\\tilde Y^\\top\\tilde F$ (Eq. 3, Prop. 2) and zero-init",
-                 y=1.0)
+    axes[0, 0].set_ylabel(r"$1-\cos((G_F-\tilde Y V_0^{\top})/t,\ \tilde Y\tilde Y^{\top}\tilde F)$", fontsize=10)
+    axes[1, 0].set_ylabel(r"$\cos(G_F(t),\ \tilde Y\tilde Y^{\top}\tilde F)$", fontsize=10)
+    h, lab = axes[1, 0].get_legend_handles_labels()
+    fig.legend(h, lab, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3, fontsize=9, frameon=False)
+    fig.suptitle(r"Early times: the signal term $t\,\tilde Y\tilde Y^\top\tilde F$ (Eq. 3, Prop. 2) and zero-init",
+                 y=1.0, fontsize=12)
     fig.tight_layout()
     return fig
 
 
+#: The panels of :func:`stage1_lemma1`: (column, y label, y scale); the constant-free cosine first.
 _LEMMA1_PANELS: list[tuple[str, str, str]] = [
-    ("cos_signal", r"$\cos(G_F(+\infty),\ \tilde Y\;\tilde Y^{\top}\;\tilde F)$", "linear"),
-    ("eq5_rel_err", r"$\|\mathrm{Eq.\,5}-\mathrm{Eq.\,4}\|_F\,/\,\|\mathrm{Eq.\,4}\|_F$", "log"),
-    ("ftf_offdiag_ratio", r"$\tilde F^\top\tilde F$: mean|off-diag| / mean|diag|", "linear"),
+    ("cos_signal", r"$\cos(G_F(+\infty),\ \tilde Y\tilde Y^{\top}\tilde F)$", "linear"),
+    ("prefactor_ratio", "Eq. 5's scalar / the best scalar", "log"),
+    ("eq5_rel_err", r"$\|\mathrm{Eq.\,5}-\mathrm{Eq.\,4}\|_F\,/\,\|\mathrm{Eq.\,4}\|_F$", "linear"),
     ("G_inf_norm", r"$\|G_F(+\infty)\|_F$ (Eq. 4)", "log"),
 ]
 
 
 def stage1_lemma1_data(frame: pd.DataFrame) -> pd.DataFrame:
-    """The numbers behind :func:`stage1_lemma1`: columns ``p, n, K, K_over_n1, eta`` and the
-    plotted measures, sorted."""
-    cols = ["p", "n", "K", "K_over_n1", "eta"] + [m for m, _, _ in _LEMMA1_PANELS]
+    """The numbers behind :func:`stage1_lemma1`: columns ``p, n, K, K_over_n1, eta``, the plotted measures and
+    ``best_rel_err, prefactor_ratio_trace, eq5_rel_err_trace, ftf_offdiag_ratio, cond``, sorted."""
+    cols = ["p", "n", "K", "K_over_n1", "eta", *(m for m, _, _ in _LEMMA1_PANELS), "best_rel_err",
+            "prefactor_ratio_trace", "eq5_rel_err_trace", "ftf_offdiag_ratio", "cond"]
     return frame[cols].sort_values(["eta", "p", "K"]).reset_index(drop=True)
 
 
 def stage1_lemma1(frame: pd.DataFrame) -> plt.Figure:
-    """Lemma 1 measured: Eq. 4 (exact) against Eq. 5 (approximation) over width and data fraction.
+    """Lemma 1 measured: Eq. 4 (exact) against Eq. 5 (approximation) over width and data fraction, 8 in wide.
 
-    ``frame``: output of :func:`lemma1_sweep`. Panels against ``K/(n-1)`` (log):
-    the cosine between Eq. 4 and ``Y~ Y~^T F~``, the relative error of Eq. 5, the off-diagonal
-    ratio of ``F~^T F~`` (independent of ``eta``) and ``||G_F(+inf)||``. Colour: ``p``; line
-    style: ``eta``; the dotted vertical line is ``K = n - 1``.
+    ``frame``: output of :func:`lemma1_sweep`. Panels (2 x 2) against ``K/(n-1)`` (log): the cosine between
+    Eq. 4 and ``Y~ Y~^T F~`` (independent of ``c_1, c_2``), Eq. 5's scalar over the best scalar and the relative
+    error of Eq. 5 (constants of :func:`th.lemma1_constants`, rule ``"subspace"``), and ``||G_F(+inf)||``.
+    Colour: ``p``; line style: ``eta``; the dotted vertical line is ``K = n - 1``; the legend below the panels.
     """
     theme()
     d = stage1_lemma1_data(frame)
-    ps = sorted(d["p"].unique())
-    etas = sorted(d["eta"].unique())
+    ps, etas = sorted(d["p"].unique()), sorted(d["eta"].unique())
     pal = dict(zip(ps, sns.color_palette("colorblind", len(ps))))
-    styles = ["-", "--", ":", "-."]
-    markers = ["o", "s", "^", "D"]
-    fig, axes = plt.subplots(1, len(_LEMMA1_PANELS), figsize=(4.1 * len(_LEMMA1_PANELS), 3.9), squeeze=False)
-    for j, (m, lab, ysc) in enumerate(_LEMMA1_PANELS):
-        ax = axes[0, j]
+    styles, markers = ["-", "--", ":", "-."], ["o", "s", "^", "D"]
+    fig, axes = plt.subplots(2, 2, figsize=(8.0, 7.0), sharex=True)
+    for ax, (m, lab, ysc) in zip(axes.flat, _LEMMA1_PANELS):
         for k, eta in enumerate(etas):
-            if m == "ftf_offdiag_ratio" and k > 0:
-                continue
             for p in ps:
                 dd = d[(d["eta"] == eta) & (d["p"] == p)]
-                n = int(dd["n"].iloc[0])
                 ax.plot(dd["K_over_n1"], dd[m], color=pal[p], ls=styles[k % 4], marker=markers[k % 4], ms=4, lw=1.5,
-                        label=rf"$p$ = {p:g} ($n$ = {n}), $\eta$ = {eta:g}")
+                        label=rf"$p$ = {p:g} ($n$ = {int(dd['n'].iloc[0])}), $\eta$ = {eta:g}")
         ax.axvline(1.0, color="0.4", lw=1, ls=":")
+        if m == "prefactor_ratio":
+            ax.axhline(1.0, color="0.4", lw=0.8)
         ax.set_xscale("log")
         ax.set_yscale(ysc)
-        ax.set_xlabel(r"width / $(n-1)$, i.e. $K/(n-1)$")
-        ax.set_ylabel(lab)
+        ax.set_ylabel(lab, fontsize=10)
+    for ax in axes[1]:
+        ax.set_xlabel(r"$K/(n-1)$")
     axes[0, 0].set_ylim(top=1.02)
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(etas), fontsize=8,
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(etas), fontsize=9,
                frameon=False)
-    fig.suptitle(r"Lemma 1: is $G_F(+\infty)$ (Eq. 4) $\propto\tilde Y\,\tilde Y^\top\tilde F$ as Eq. 5 says?", y=1.02)
+    fig.suptitle(r"Lemma 1: is $G_F(+\infty)$ (Eq. 4) $\propto\tilde Y\,\tilde Y^\top\tilde F$ as Eq. 5 says?", y=1.0,
+                 fontsize=12)
     fig.tight_layout()
     return fig

@@ -4,7 +4,8 @@ W's column updates with ``grad E`` during Stage II (:func:`stage2_alignment`); f
 
 Drivers, in the order the notebook calls them: :func:`stage2_configs` (the Adam and SGD runs); (a)
 :func:`gradcheck_frame`; (b) :func:`snapshot_epochs`, :func:`alignment_frame` (over :func:`stage2_alignment`),
-:func:`stage2_windows`, :func:`accuracy_curves`, :func:`optimizer_titles`, :func:`stage2_summary`.
+:func:`stage2_windows`, :func:`accuracy_curves`, :func:`optimizer_titles`, :func:`stage2_summary`,
+:func:`summary_table`.
 """
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ import seaborn as sns
 import torch
 
 from .. import theory as th
+from ..activations import derivatives
 from ..figures import EPOCH_LABEL, theme
 from ..fourier import dominant_component
-from ..measures import stage2_window
+from ..pages import markdown_table
 from ..tasks import make_task
 from ..threads import one_torch_thread
 from ..train import TrainConfig
@@ -27,6 +29,7 @@ from ..train import TrainConfig
 #: Per-node measures of :func:`stage2_alignment` (``t`` an epoch, ``j`` a hidden node; "tangent" means both
 #: vectors projected on ``w_j(t)^perp``, the tangent space of the sphere that Stage II's norm constraint uses).
 ALIGNMENT_MEASURES = {
+    "gF_vs_signal": "cos(g_j, Y~ Y~^T sigma(X w_j)), g_j column j of -dL/dF: the premise of Eq. 6, in F space",
     "lossgrad_vs_gradE": "cos(-dL/dw_j, grad E(w_j))",
     "lossgrad_vs_gradE_tangent": "cos(-dL/dw_j, grad E(w_j)), tangent parts",
     "update_vs_gradE": "cos(w_j(t+1) - w_j(t), grad E(w_j))",
@@ -54,7 +57,7 @@ def stage2_alignment(
     optimizer's (with its weight decay). For every ``t`` and column ``j`` it computes the
     :data:`ALIGNMENT_MEASURES` and, per ``t``, the independence proxy
     ``median_{j != j'} |cos(g_j, g_j')|`` over the columns ``g_j`` of the loss's ``G_F = -dL/dF``
-    (:func:`th.median_abs_offdiag_cos`).
+    (:func:`th.median_abs_offdiag_cos`). For the paper's loss (``mse_sample``), ``-dL/dF`` is ``G_F`` of Eq. 2.
 
     Returns a tidy ``pandas`` frame with columns ``epoch, node, measure, value`` (``node = -1`` and
     ``measure = "independence"`` for the proxy).
@@ -64,10 +67,9 @@ def stage2_alignment(
 
 
 def _stage2_alignment(results: Any, run: int, epochs: Sequence[int], rows: th.Rows) -> "Any":
-
-
     cfg = results.configs[run]
-    parts = []
+    sig = derivatives(cfg.activation)[0]
+    parts, X, Y = [], None, None
     for t in epochs:
         W0, V0 = results.weights_at(run, int(t))  # computed in the snapshots' dtype (the run's)
         W1, _ = results.weights_at(run, int(t) + 1)
@@ -75,7 +77,10 @@ def _stage2_alignment(results: Any, run: int, epochs: Sequence[int], rows: th.Ro
         gE = th.energy_grad(W0.T, cfg.group, cfg.activation, rows).T  # (2M, K)
         lg = th.loss_grad(W0, V0, cfg.group, rows, cfg.activation, cfg.loss)
         tg, tl, td = (th.tangent_columns(A, W0) for A in (gE, lg.W, dW))
+        if X is None:
+            X, Y = (A.to(W0.dtype) for A in th.design(cfg.group, rows, dtype=W0.dtype))
         vals = {
+            "gF_vs_signal": th.column_cosines(lg.F, th.signal_direction(sig(X @ W0), Y)),
             "lossgrad_vs_gradE": th.column_cosines(lg.W, gE),
             "lossgrad_vs_gradE_tangent": th.column_cosines(tl, tg),
             "update_vs_gradE": th.column_cosines(dW, gE),
@@ -176,29 +181,54 @@ def alignment_frame(
     configs: Sequence[TrainConfig],
     align_every: int,
     train_rows: dict[int, th.Rows],
+    windows: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Eq. 6 in training: :func:`stage2_alignment` for every run of ``results`` (``configs`` in run order) at
-    the epochs ``range(0, epochs, align_every)``, on the run's training rows ``train_rows[seed]``.
+    the epochs ``range(0, epochs, align_every)``, on the run's training rows ``train_rows[seed]``; with
+    ``windows`` (:func:`stage2_windows`), only at each run's Stage-II epochs ``start <= epoch < end`` (none for a run
+    without a window).
 
     Columns ``epoch, node, measure, value`` (as :func:`stage2_alignment`) plus ``run, optimizer, seed``.
     """
     aligns = []
     for i, c in enumerate(configs):
-        a = stage2_alignment(results, i, range(0, c.epochs, align_every), train_rows[c.seed])
+        epochs = range(0, c.epochs, align_every)
+        if windows is not None:
+            w = windows.set_index("run").loc[i]
+            epochs = [t for t in epochs if w["start"] <= t < w["end"]]  # NaN bounds: no epoch
+            if not epochs:
+                continue
+        a = stage2_alignment(results, i, epochs, train_rows[c.seed])
         a["run"], a["optimizer"], a["seed"] = i, c.optimizer, c.seed
         aligns.append(a)
+    if not aligns:
+        return pd.DataFrame(columns=["epoch", "node", "measure", "value", "run", "optimizer", "seed"])
     return pd.concat(aligns, ignore_index=True)
 
 
-def stage2_windows(frame: pd.DataFrame, configs: Sequence[TrainConfig], train_thr: float,
-                   test_thr: float) -> pd.DataFrame:
-    """Stage II per run (:func:`li2core.measures.stage2_window`): from the first epoch with train accuracy
-    ``>= train_thr`` to the first with test accuracy ``>= test_thr``. Columns ``run, start, end, optimizer,
-    seed`` (``frame``: the runs' :meth:`Results.frame`, ``configs`` in run order)."""
-    windows = stage2_window(frame, train_thr, test_thr, by=("run",))
-    windows["optimizer"] = windows["run"].map(lambda i: configs[i].optimizer)
-    windows["seed"] = windows["run"].map(lambda i: configs[i].seed)
-    return windows
+def stage2_windows(frame: pd.DataFrame, configs: Sequence[TrainConfig], train_thr: float, rise: float,
+                   grok_thr: float = 0.95) -> pd.DataFrame:
+    """Stage II per run, from the paper's description of the stages (Fig. 2, Sec. 1).
+
+    ``start`` (the end of Stage I, "once the output layer overfits the data"): the first evaluated epoch with
+    ``train_acc >= train_thr``. ``end`` (the start of Stage III, "the hidden layer learns some features"): the
+    first evaluated epoch after ``start`` at which ``test_acc`` has risen by at least ``rise`` above its value at
+    ``start`` (test accuracy leaves the memorisation plateau). The window is ``start <= epoch < end``; NaN when
+    never reached. Also ``test_at_start`` and ``grok`` (the first epoch with ``test_acc >= grok_thr``, for the
+    figure). Columns ``run, start, end, test_at_start, grok, optimizer, seed`` (``frame``: the runs'
+    :meth:`Results.frame`, ``configs`` in run order).
+    """
+    rows = []
+    for run, d in frame.sort_values("epoch").groupby("run", sort=True):
+        fit = d.loc[d["train_acc"] >= train_thr, "epoch"]
+        start = float(fit.iloc[0]) if len(fit) else float("nan")
+        test0 = float(d.loc[d["epoch"] == start, "test_acc"].iloc[0]) if len(fit) else float("nan")
+        up = d.loc[(d["epoch"] > start) & (d["test_acc"] >= test0 + rise), "epoch"] if len(fit) else []
+        grok = d.loc[d["test_acc"] >= grok_thr, "epoch"]
+        rows.append(dict(run=int(run), start=start, end=float(up.iloc[0]) if len(up) else float("nan"),
+                         test_at_start=test0, grok=float(grok.iloc[0]) if len(grok) else float("nan"),
+                         optimizer=configs[int(run)].optimizer, seed=configs[int(run)].seed))
+    return pd.DataFrame(rows)
 
 
 def accuracy_curves(frame: pd.DataFrame) -> pd.DataFrame:
@@ -239,6 +269,31 @@ def stage2_summary(align: pd.DataFrame, windows: pd.DataFrame) -> Stage2Summary:
     return Stage2Summary(stage2, peak, peak_epoch)
 
 
+#: Short row labels of :func:`summary_table`.
+SHORT_LABELS = {
+    "gF_vs_signal": "premise in F space: cos(g_j, Ỹ Ỹᵀ σ(X w_j))",
+    "lossgrad_vs_gradE": "cos(−∂L/∂w_j, ∇E(w_j)), raw",
+    "lossgrad_vs_gradE_tangent": "cos(−∂L/∂w_j, ∇E(w_j)), tangent",
+    "update_vs_gradE": "cos(Δw_j, ∇E(w_j)), raw",
+    "update_vs_gradE_tangent": "cos(Δw_j, ∇E(w_j)), tangent",
+    "update_vs_lossgrad": "cos(Δw_j, −∂L/∂w_j), raw",
+    "update_vs_lossgrad_tangent": "cos(Δw_j, −∂L/∂w_j), tangent",
+    "gradE_tangent_share": "‖∇⊥E‖ / ‖∇E‖ (0 at a critical point)",
+    "purity": "Fourier purity of w_j",
+    "independence": "median |cos(g_j, g_j')| (independence proxy)",
+}
+
+
+def summary_table(stages: dict[str, pd.DataFrame], measures: Sequence[str], digits: int = 2) -> str:
+    """A Markdown table of Stage-II medians (:func:`stage2_summary`'s ``stage2``): one row per measure (labelled by
+    :data:`SHORT_LABELS`), one column per (label of ``stages``, optimizer), e.g. ``{"mse_sample": stage2}``."""
+    cols = [(lab, opt) for lab, st in stages.items() for opt in st.index]
+    header = ["Stage-II median"] + [f"{'Adam' if o == 'adam' else 'SGD'}{f' ({lab})' if lab else ''}" for lab, o in cols]
+    rows = [[SHORT_LABELS.get(m, m)] + [f"{float(stages[lab].loc[o, m]):.{digits}f}" for lab, o in cols]
+            for m in measures]
+    return markdown_table(header, rows)
+
+
 def thm1_gradcheck_data(frame: pd.DataFrame) -> pd.DataFrame:
     """The entries behind :func:`thm1_gradcheck`: ``frame`` (columns ``activation, node, coord,
     analytic, fd, eq6``) sorted, with the per-activation relative errors
@@ -259,12 +314,13 @@ def thm1_gradcheck_data(frame: pd.DataFrame) -> pd.DataFrame:
 def thm1_gradcheck(frame: pd.DataFrame) -> plt.Figure:
     """Theorem 1, numerically. Left: central finite differences of ``E`` and Eq. 6's right-hand side built
     with the explicit one-hot ``X`` against the analytic ``grad E`` (every coordinate of every node). Right:
-    their differences from ``grad E`` relative to the node's ``max |grad E|`` (log scale), per activation."""
+    their differences from ``grad E`` relative to the node's ``max |grad E|`` (log scale), per activation.
+    8 in wide, legends below the panels."""
     theme()
     d = thm1_gradcheck_data(frame)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.3))
+    fig, axes = plt.subplots(1, 2, figsize=(8.0, 4.0))
     colors = sns.color_palette("colorblind")
-    comps = [("fd", "finite differences of E"), ("eq6", r"Eq. 6: $X^\top D\,\tilde Y\tilde Y^\top\sigma(Xw)$")]
+    comps = [("fd", "finite differences of E"), ("eq6", r"Eq. 6 with explicit $X$")]
     ref = d.groupby(["activation", "node"])["analytic"].transform(lambda x: x.abs().max())
     markers = ["o", "^", "s", "D"]
     for c, (col, lab) in enumerate(comps):
@@ -272,36 +328,37 @@ def thm1_gradcheck(frame: pd.DataFrame) -> plt.Figure:
         for k, (act, da) in enumerate(d.groupby("activation", sort=True)):
             rel = ((da[col] - da["analytic"]).abs() / ref[da.index]).clip(lower=1e-18)
             axes[1].scatter(da["analytic"], rel, s=10, alpha=0.6, color=colors[c], marker=markers[k % 4],
-                            label=f"{lab.split(':')[0]}, σ = {act} (max {da[f'rel_err_{col}'].iloc[0]:.1e})")
+                            label=f"{'FD' if col == 'fd' else 'Eq. 6'}, σ = {act} (max {da[f'rel_err_{col}'].iloc[0]:.0e})")
     lo, hi = float(d["analytic"].min()), float(d["analytic"].max())
     axes[0].plot([lo, hi], [lo, hi], color="0.3", lw=0.8, ls="--", label="y = x")
-    axes[0].set_xlabel(r"analytic $\nabla\mathcal{E}(w)$ entry (library, no $X$ built)")
-    axes[0].set_ylabel("same entry, other computation")
-    axes[0].legend(fontsize=8, loc="upper left")
-    axes[0].set_title("agreement", fontsize=10)
+    axes[0].set_xlabel(r"analytic $\nabla\mathcal{E}(w)$ entry", fontsize=10.5)
+    axes[0].set_ylabel("other computation", fontsize=10.5)
+    axes[0].set_title("agreement", fontsize=11)
     axes[1].set_yscale("log")
-    axes[1].set_xlabel(r"analytic $\nabla\mathcal{E}(w)$ entry")
-    axes[1].set_ylabel(r"|difference| / max$_i |\nabla\mathcal{E}_i|$ (floored at 1e-18)")
-    axes[1].legend(fontsize=7.5, loc="center right")
-    axes[1].set_title("relative differences (per node)", fontsize=10)
-    fig.suptitle(r"Theorem 1: Eq. 6's drift is $\nabla\mathcal{E}$ (random unit nodes, training pairs)", y=1.01)
+    axes[1].set_xlabel(r"analytic $\nabla\mathcal{E}(w)$ entry", fontsize=10.5)
+    axes[1].set_ylabel("relative difference", fontsize=10.5)
+    axes[1].set_title("relative differences (per node)", fontsize=11)
+    for ax in axes:
+        ax.tick_params(labelsize=9.5)
+        ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=1, frameon=False)
+    fig.suptitle(r"Theorem 1: Eq. 6's drift is $\nabla\mathcal{E}$ (random unit nodes, training pairs)", y=1.0,
+                 fontsize=12)
     fig.tight_layout()
     return fig
 
 
+#: The panels of :func:`thm1_alignment`: (title, [(series, legend label)], y label). The legend labels are short;
+#: the caption says what each series is (:data:`ALIGNMENT_MEASURES`).
 _THM1_PANELS: list[tuple[str, list[tuple[str, str]], str]] = [
     ("accuracy", [("train_acc", "train"), ("test_acc", "test")], "accuracy"),
-    (r"loss gradient vs $\nabla\mathcal{E}$",
-     [("lossgrad_vs_gradE", r"cos$(-\partial L/\partial w_j, \nabla\mathcal{E}(w_j))$"),
-      ("lossgrad_vs_gradE_tangent", "same, tangent parts")], "cosine"),
+    (r"loss gradient vs Eq. 6",
+     [("gF_vs_signal", r"$F$ space"), ("lossgrad_vs_gradE", "raw"), ("lossgrad_vs_gradE_tangent", "tangent")],
+     "cosine"),
     (r"optimizer update vs $\nabla\mathcal{E}$",
-     [("update_vs_gradE", r"cos$(\Delta w_j, \nabla\mathcal{E}(w_j))$"),
-      ("update_vs_gradE_tangent", "same, tangent parts"),
-      ("update_vs_lossgrad_tangent", r"cos$(\Delta w_j, -\partial L/\partial w_j)$, tangent")], "cosine"),
+     [("update_vs_gradE", "raw"), ("update_vs_gradE_tangent", "tangent"),
+      ("update_vs_lossgrad_tangent", r"vs $-\partial L$, tangent")], "cosine"),
     ("nodes and their signals",
-     [("gradE_tangent_share", r"$\|\nabla_{\perp}\mathcal{E}\| / \|\nabla\mathcal{E}\|$"),
-      ("purity", "Fourier purity of $w_j$"),
-      ("independence", r"median $|\cos(g_j, g_{j'})|$")], "value"),
+     [("gradE_tangent_share", "tangent share"), ("purity", "purity"), ("independence", "independence")], "value"),
 ]
 
 
@@ -310,11 +367,11 @@ def thm1_alignment_data(align: pd.DataFrame, curves: pd.DataFrame, windows: pd.D
     low, high, band``.
 
     * per-node measures (``align``: columns ``optimizer, run, epoch, node, measure, value`` from
-      :func:`li2core.theory.stage2_alignment`): median and quartiles over nodes and runs;
+      :func:`stage2_alignment`): median and quartiles over nodes and runs;
     * ``independence`` (one value per run and epoch) and accuracies (``curves``: ``optimizer, run,
       epoch, train_acc, test_acc``): mean, min and max over runs;
-    * the Stage-II window (``windows``: ``optimizer, run, start, end``): ``series`` ``start``/``end``,
-      ``center`` the mean over runs, ``low``/``high`` the min/max.
+    * the Stage-II window and grokking (``windows`` of :func:`stage2_windows`: ``optimizer, run, start, end,
+      grok``): ``series`` ``start``/``end``/``grok``, ``center`` the mean over runs, ``low``/``high`` the min/max.
     """
     out = []
     nodes = align[align["measure"] != "independence"]
@@ -331,14 +388,16 @@ def thm1_alignment_data(align: pd.DataFrame, curves: pd.DataFrame, windows: pd.D
         qa = pd.DataFrame({"center": ga.mean(), "low": ga.min(), "high": ga.max()}).reset_index()
         qa["series"], qa["band"] = m, "min..max over runs"
         out.append(qa)
-    for m in ("start", "end"):
+    for m in ("start", "end", "grok"):
+        if m not in windows:
+            continue
         gw = windows.groupby("optimizer")[m]
         qw = pd.DataFrame({"center": gw.mean(), "low": gw.min(), "high": gw.max()}).reset_index()
         qw["series"], qw["band"], qw["epoch"] = m, "min..max over runs", np.nan
         out.append(qw)
     d = pd.concat(out, ignore_index=True)
     panel_of = {s: title for title, series, _ in _THM1_PANELS for s, _ in series}
-    panel_of.update(start="stage II window", end="stage II window")
+    panel_of.update(start="stage II window", end="stage II window", grok="stage II window")
     d["panel"] = d["series"].map(panel_of)
     d = d[d["panel"].notna()]  # only what the figure draws
     return d[["optimizer", "panel", "series", "epoch", "center", "low", "high", "band"]].reset_index(drop=True)
@@ -348,18 +407,19 @@ def thm1_alignment(align: pd.DataFrame, curves: pd.DataFrame, windows: pd.DataFr
                    titles: dict[str, str] | None = None) -> plt.Figure:
     """Stage II in a training run: do the columns of ``W`` move along ``grad E`` (Eq. 6)?
 
-    One column of panels per optimizer (``titles`` maps an optimizer to its column title). th.Rows:
-    accuracy; the loss gradient's column ``j`` against ``grad E(w_j)``; the optimizer's actual update
-    against ``grad E(w_j)`` and against the loss gradient; the tangent share of ``grad E``, the Fourier
-    purity of the nodes and the independence proxy. Lines: medians over nodes and runs (means over
-    runs for accuracy and the proxy); bands: quartiles (min..max over runs). Shaded: Stage II
-    (train accuracy >= 0.99 until test accuracy >= 0.95, mean over runs).
+    One column of panels per optimizer (``titles`` maps an optimizer to its column title), 8 in wide. Rows:
+    accuracy; the loss gradient against Eq. 6 (in ``F`` space, and column ``j`` of ``-dL/dW`` against
+    ``grad E(w_j)``, raw and tangent); the optimizer's actual update against ``grad E(w_j)`` and against the loss
+    gradient; the tangent share of ``grad E``, the Fourier purity of the nodes and the independence proxy. Lines:
+    medians over nodes and runs (means over runs for accuracy and the proxy); bands: quartiles (min..max over
+    runs). Shaded: Stage II (:func:`stage2_windows`, means over runs); dotted: grokking (test accuracy >= 0.95).
+    Legends (short labels) in the left column only: both columns draw the same series.
     """
     theme()
     d = thm1_alignment_data(align, curves, windows)
     opts = list(dict.fromkeys(curves["optimizer"]))
-    fig, axes = plt.subplots(len(_THM1_PANELS), len(opts), figsize=(5.6 * len(opts), 2.9 * len(_THM1_PANELS)),
-                             squeeze=False, sharex="col")
+    fig, axes = plt.subplots(len(_THM1_PANELS), len(opts), figsize=(8.0, 2.45 * len(_THM1_PANELS)),
+                             squeeze=False, sharex="col", sharey="row")
     colors = sns.color_palette("colorblind")
     for j, opt in enumerate(opts):
         do = d[d["optimizer"] == opt]
@@ -369,6 +429,8 @@ def thm1_alignment(align: pd.DataFrame, curves: pd.DataFrame, windows: pd.DataFr
             if {"start", "end"} <= set(win.index) and np.isfinite(win["start"]):
                 end = win["end"] if np.isfinite(win["end"]) else do["epoch"].max()
                 ax.axvspan(win["start"], end, color="0.85", alpha=0.6, lw=0, label="Stage II" if i == 0 else None)
+            if "grok" in win.index and np.isfinite(win["grok"]):
+                ax.axvline(win["grok"], color="0.35", lw=1, ls=":", label="grokking" if i == 0 else None)
             for c, (s, lab) in enumerate(series):
                 ds = do[do["series"] == s].sort_values("epoch")
                 ax.plot(ds["epoch"], ds["center"], color=colors[c], lw=1.6, label=lab)
@@ -378,10 +440,13 @@ def thm1_alignment(align: pd.DataFrame, curves: pd.DataFrame, windows: pd.DataFr
                 ax.set_ylim(-1.02, 1.02)
             else:
                 ax.set_ylim(-0.02, 1.02)
-            ax.set_ylabel(ylabel)
-            ax.set_title(f"{titles.get(opt, opt) if titles else opt}: {title}" if i == 0 else title, fontsize=10)
-            ax.legend(fontsize=7.5, loc="best")
+            ax.tick_params(labelsize=9.5)
+            if j == 0:
+                ax.set_ylabel(ylabel, fontsize=10)
+                ax.legend(fontsize=9, loc="lower right" if ylabel == "cosine" else "best", framealpha=0.8)
+            head = f"{titles.get(opt, opt) if titles else opt}\n" if i == 0 else ""
+            ax.set_title(head + title, fontsize=10)
             if i == len(_THM1_PANELS) - 1:
-                ax.set_xlabel(EPOCH_LABEL)
+                ax.set_xlabel(EPOCH_LABEL, fontsize=10)
     fig.tight_layout()
     return fig

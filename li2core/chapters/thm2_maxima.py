@@ -7,7 +7,7 @@ groups :func:`survey_groups`), the tables built from it (:func:`survey_summary`,
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 import matplotlib.pyplot as plt
@@ -20,6 +20,7 @@ from .. import fourier
 from .. import theory as th
 from ..figures import theme
 from ..groups import Group
+from ..pages import fmt_range
 from ..tasks import make_task, split
 
 
@@ -308,6 +309,93 @@ def linear_lda(
     )
 
 
+def irrep_list(group: Group) -> str:
+    """The nontrivial real isotypic components of ``group`` as ``"(d_k, type) × count"``, in order of first
+    appearance (e.g. ``"(1, complex) × 11, (1, real) × 1"`` for ``Z_24``)."""
+    counts: dict[tuple[int, str], int] = {}
+    for c in group.real_isotypic_projectors()[1:]:
+        counts[(c.dim, c.type)] = counts.get((c.dim, c.type), 0) + 1
+    return ", ".join(f"({d}, {t}) × {n}" for (d, t), n in counts.items())
+
+
+def _join(parts: Sequence[str]) -> str:
+    return "; ".join(parts) if parts else "—"
+
+
+def survey_numbers(frame: pd.DataFrame, groups: Mapping[str, Group], ratio_table: pd.DataFrame,
+                   cor2: pd.DataFrame) -> dict[str, Any]:
+    """The numbers the chapter's prose and checks quote (Thm 2, Cor. 1-2), from a survey ``frame``
+    (:func:`survey_groups`), the :func:`cross_term_ratios` table and the :func:`cor2_table`.
+
+    Numbers: ``n_total, n_converged, share_pure_min, min_purity, components_missing`` (nontrivial components no
+    start reached, summed over groups), ``n_pos_max``, ``ratio_min, ratio_max`` (``E / E_paper`` over all maxima
+    with a paper value), ``square_terms_max`` (max ``|E/E_cross(2) - 1|``), ``coef1_min, coef1_max``
+    (``E/E_cross(1)``, random ``w`` and maxima), ``paper_form_min, paper_form_max`` (``E_cross(1)/E_paper``),
+    ``u_power_dev`` (max ``| ||u||^2 - 1/2 |``), ``n_real1``, ``real1_dist_max``, ``real1_strict`` (share of
+    strict maxima among the real 1-d ones), ``real1_top_rel`` (their largest tangent-Hessian eigenvalue over
+    ``max |eigenvalue|``; negative), ``n_other``, ``other_dist_median``, ``other_zero_min``, ``cor2_pure``,
+    ``cor2_freq_ok`` (every cyclic group reached all its frequencies), ``cor2_spread_rel`` (max ``E spread / M``),
+    ``cor2_even_ratio`` (``E*(M/2) / E*(others)`` over the even cyclic groups, NaN without one). Markdown
+    strings: ``examples`` (computed vs paper for a few irreps), ``zeros`` (zero-eigenvalue counts per irrep
+    kind), ``other_dist_range`` (range of the median distances from ``[u; +-P u]`` per group and kind outside
+    the real 1-d irreps), ``sign_share`` (share of starts ending in a real 1-d irrep, per non-Abelian group),
+    ``quaternionic`` (E* of the quaternionic irreps over ``M/8``), ``cor2_text`` (per cyclic group)."""
+    f = frame
+    real1 = f[(f["dim"] == 1) & (f["type"] == "real")]
+    other = f[~((f["dim"] == 1) & (f["type"] == "real"))]
+    finite = f[np.isfinite(f["E_ratio"])]
+    reached = f.groupby("group")["component"].nunique()
+    missing = sum(len(groups[g].real_isotypic_projectors()) - 1 - int(reached.get(g, 0)) for g in groups)
+    levels = thm2_energy_levels_data(f)
+    ex = levels[np.isfinite(levels["E_paper"])]
+    ex = ex.drop_duplicates("kind").head(3)
+    examples = _join([f"{r.group}, {r.kind}: {r.E_max:.4g} vs {r.E_paper:.4g}" for r in ex.itertuples()])
+    zeros = []
+    for kind, z in f.groupby("kind", sort=False)["n_zero"]:
+        vals = sorted(set(int(v) for v in z))
+        zeros.append(f"{kind}: {', '.join(map(str, vals))}")
+    med = other.groupby(["group", "kind"], sort=False)["dist_paper_form"].median()
+    sign = []
+    for g in dict.fromkeys(f["group"]):
+        if not groups[g].is_abelian:
+            fg = f[f["group"] == g]
+            sign.append(f"{g} {((fg['dim'] == 1) & (fg['type'] == 'real')).mean():.0%}")
+    quat = f[f["type"] == "quaternionic"]
+    quaternionic = _join([f"{g}: E* = {e:.4g} = {e / (m / 8):.6g} × M/8" for (g, m), e in
+                          quat.groupby(["group", "M"], sort=False)["E"].mean().items()])
+    cor2_text = _join([f"{g} (M = {int(r['M'])}): {int(r['frequencies reached'])} frequencies reached, E* = "
+                       f"{float(r['E* (1 <= j < M/2)']):.4g} (paper M/16 = {float(r['paper M/16']):.4g})"
+                       + (f", E*(M/2) = {float(r['E* (j = M/2)']):.4g} (paper M/8 = {float(r['paper M/8']):.4g})"
+                          if int(r["M"]) % 2 == 0 else "") for g, r in cor2.iterrows()])
+    freq_ok = all(int(r["frequencies reached"]) == int(r["M"]) // 2 for _, r in cor2.iterrows())
+    even = [float(r["E* (j = M/2)"]) / float(r["E* (1 <= j < M/2)"]) for _, r in cor2.iterrows() if int(r["M"]) % 2 == 0]
+    coef1 = ratio_table.iloc[:, 1:3].to_numpy(dtype=float)
+    pf = ratio_table.iloc[:, 3].to_numpy(dtype=float)
+    pf = pf[np.isfinite(pf)]
+    return dict(
+        n_total=len(f), n_converged=int(f["converged"].sum()),
+        share_pure_min=float(f.groupby("group")["pure"].mean().min()), min_purity=float(f["purity"].min()),
+        components_missing=int(missing), n_pos_max=int(f["n_pos"].max()),
+        ratio_min=float(finite["E_ratio"].min()), ratio_max=float(finite["E_ratio"].max()),
+        square_terms_max=float(ratio_table.iloc[:, 0].max()),
+        coef1_min=float(coef1.min()), coef1_max=float(coef1.max()),
+        paper_form_min=float(pf.min()) if len(pf) else float("nan"),
+        paper_form_max=float(pf.max()) if len(pf) else float("nan"),
+        u_power_dev=float((f["u_power"] - 0.5).abs().max()),
+        n_real1=len(real1), real1_dist_max=float(real1["dist_paper_form"].max()) if len(real1) else float("nan"),
+        real1_strict=float(real1["strict"].mean()) if len(real1) else float("nan"),
+        real1_top_rel=float((real1["ev_max"] / real1["ev_min"].abs()).max()) if len(real1) else float("nan"),
+        n_other=len(other), other_dist_median=float(other["dist_paper_form"].median()),
+        other_zero_min=int(other["n_zero"].min()),
+        cor2_pure=bool(cor2["all pure"].all()) if len(cor2) else True, cor2_freq_ok=freq_ok,
+        cor2_spread_rel=float((cor2["E spread"] / cor2["M"]).max()) if len(cor2) else 0.0,
+        cor2_even_ratio=float(max(even, key=lambda r: abs(r - 2))) if even else float("nan"),
+        examples=examples, zeros=_join(zeros),
+        other_dist_range=fmt_range(med.to_numpy()) if len(med) else "—",
+        sign_share=_join(sign), quaternionic=quaternionic, cor2_text=cor2_text,
+    )
+
+
 def _irrep_kind(dim: int, kind: str) -> str:
     return f"{dim}-d {kind}" + (" pair" if kind == "complex" else "")
 
@@ -325,40 +413,67 @@ def thm2_irrep_counts_data(frame: pd.DataFrame) -> pd.DataFrame:
     return d.sort_values(["_order", "component"]).drop(columns="_order").reset_index(drop=True)
 
 
+def _panel_rows(groups_: list[str], n_items: Mapping[str, int], wide: int = 6) -> list[list[str]]:
+    """Rows of a two-column panel grid, groups in the order given: a group with more than ``wide`` items gets a
+    full row, the others share rows two by two."""
+    rows: list[list[str]] = []
+    pending: list[str] = []
+    for g in groups_:
+        if n_items[g] > wide:
+            if pending:
+                rows.append(pending)
+                pending = []
+            rows.append([g])
+        else:
+            pending.append(g)
+            if len(pending) == 2:
+                rows.append(pending)
+                pending = []
+    if pending:
+        rows.append(pending)
+    return rows
+
+
 def thm2_irrep_counts(frame: pd.DataFrame, pure: float = 0.99) -> plt.Figure:
     """Where projected ascent from random starts ends: the number of starts per real isotypic
-    component (irrep), one panel per group, coloured by irrep kind (dimension and Frobenius-Schur
-    type); hatched part: starts that are *not* pure (purity < ``pure``)."""
+    component (irrep), one panel per group (a group with many components gets a full row, the others
+    share rows two by two; 8 in wide), coloured by irrep kind (dimension and Frobenius-Schur type);
+    hatched part: starts that are *not* pure (purity < ``pure``)."""
     theme()
     d = thm2_irrep_counts_data(frame)
     groups_ = list(dict.fromkeys(d["group"]))
     kinds = list(dict.fromkeys(sorted(d["kind"])))
     colors = dict(zip(kinds, sns.color_palette("colorblind", len(kinds))))
-    ncol = min(3, len(groups_))
-    nrow = -(-len(groups_) // ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(5.0 * ncol, 3.4 * nrow), squeeze=False)
-    for ax, grp in zip(axes.flat, groups_):
-        dg = d[d["group"] == grp]
-        x = np.arange(len(dg))
-        ax.bar(x, dg["n_pure"], color=[colors[k] for k in dg["kind"]])
-        rest = (dg["count"] - dg["n_pure"]).to_numpy()
-        if (rest > 0).any():
-            ax.bar(x[rest > 0], rest[rest > 0], bottom=dg["n_pure"].to_numpy()[rest > 0], color="white",
-                   edgecolor="0.3", hatch="//")
-        ax.margins(y=0.08)
-        ax.set_xticks(x)
-        ax.set_xticklabels(dg["name"], rotation=90 if len(dg) > 6 else 0, fontsize=8)
-        n, npure = int(dg["n_starts"].iloc[0]), int(dg["n_pure"].sum())
-        ax.set_title(f"{grp}: {npure}/{n} starts pure (≥ {pure:g})", fontsize=10)
-        ax.set_xlabel("irrep (real isotypic component) reached")
-        ax.set_ylabel("number of starts")
-    for ax in list(axes.flat)[len(groups_):]:
-        ax.axis("off")
+    n_items = d.groupby("group").size().to_dict()
+    layout = _panel_rows(groups_, n_items)
+    heights = [2.9 if len(r) == 1 and n_items[r[0]] > 12 else 2.5 for r in layout]
+    fig = plt.figure(figsize=(8.0, sum(heights) + 0.6))
+    gs = fig.add_gridspec(len(layout), 2, height_ratios=heights)
+    for i, row in enumerate(layout):
+        cells = [gs[i, :]] if len(row) == 1 and n_items[row[0]] > 6 else [gs[i, j] for j in range(len(row))]
+        for cell, grp in zip(cells, row):
+            ax = fig.add_subplot(cell)
+            dg = d[d["group"] == grp]
+            x = np.arange(len(dg))
+            ax.bar(x, dg["n_pure"], color=[colors[k] for k in dg["kind"]])
+            rest = (dg["count"] - dg["n_pure"]).to_numpy()
+            if (rest > 0).any():
+                ax.bar(x[rest > 0], rest[rest > 0], bottom=dg["n_pure"].to_numpy()[rest > 0], color="white",
+                       edgecolor="0.3", hatch="//")
+            ax.margins(x=0.01 if len(dg) > 12 else 0.05, y=0.08)
+            ax.set_xticks(x)
+            ax.set_xticklabels(dg["name"], rotation=90 if len(dg) > 12 else 0, fontsize=9)
+            ax.tick_params(axis="y", labelsize=9)
+            ax.grid(axis="x", visible=False)
+            n, npure = int(dg["n_starts"].iloc[0]), int(dg["n_pure"].sum())
+            ax.set_title(f"{grp}: {npure}/{n} starts pure (≥ {pure:g})", fontsize=10)
+            ax.set_ylabel("starts", fontsize=10)
     handles = [plt.Rectangle((0, 0), 1, 1, color=colors[k]) for k in kinds]
     handles.append(plt.Rectangle((0, 0), 1, 1, facecolor="white", edgecolor="0.3", hatch="//"))
-    fig.legend(handles, kinds + ["not pure"], loc="upper center", ncol=len(handles), fontsize=9,
-               bbox_to_anchor=(0.5, 1.03))
-    fig.tight_layout()
+    fig.legend(handles, kinds + ["not pure"], loc="upper center", ncol=min(len(handles), 3), fontsize=9.5,
+               bbox_to_anchor=(0.5, 1.0), frameon=False)
+    fig.supxlabel("irrep (real isotypic component) reached", fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.75 / (sum(heights) + 0.6)))
     return fig
 
 
@@ -375,28 +490,31 @@ def thm2_energy_levels_data(frame: pd.DataFrame) -> pd.DataFrame:
 
 def thm2_energy_levels(frame: pd.DataFrame) -> plt.Figure:
     """``E`` at the maxima reached (computed literally from Eq. 7, unit-norm ``w``) next to Theorem 2's
-    ``M/(8 d_k)`` / ``M/(16 d_k)``, per group and irrep kind (log scale); dotted: 4x the paper's value."""
+    ``M/(8 d_k)`` / ``M/(16 d_k)``, one row per group and irrep kind (horizontal log axis; 8 in wide);
+    bars: 4x the paper's value."""
     theme()
     d = thm2_energy_levels_data(frame)
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(d) + 2), 4.2))
-    x = np.arange(len(d))
+    n = len(d)
+    fig, ax = plt.subplots(figsize=(8.0, 0.34 * n + 1.9))
+    y = np.arange(n)[::-1]
     colors = sns.color_palette("colorblind")
-    ax.errorbar(x, d["E_max"], yerr=[d["E_max"] - d["E_min"], np.zeros(len(d))], fmt="o", ms=8, color=colors[0],
-                label=r"computed $\mathcal{E}$ at the maxima (Eq. 7)")
-    ax.scatter(x, d["E_paper"], marker="s", s=60, facecolors="none", edgecolors=colors[1], lw=1.5,
-               label=r"Theorem 2: $M/(8d_k)$ real, $M/(16d_k)$ complex pair")
-    ax.scatter(x, 4 * d["E_paper"], marker="_", s=400, color="0.3", lw=1.2, label="4 × Theorem 2")
-    for xi, r in zip(x, d.itertuples()):
+    ax.scatter(d["E_max"], y, marker="o", s=55, color=colors[0], zorder=3,
+               label=r"computed $\mathcal{E}^*$ (Eq. 7)")
+    ax.scatter(d["E_paper"], y, marker="s", s=55, facecolors="none", edgecolors=colors[1], lw=1.5, zorder=3,
+               label=r"Thm 2: $M/(8d_k)$ real, $M/(16d_k)$ complex pair")
+    ax.scatter(4 * d["E_paper"], y, marker="|", s=260, color="0.3", lw=1.5, zorder=2, label="4 × Thm 2")
+    for yi, r in zip(y, d.itertuples()):
         txt = f"×{r.ratio_max:.3g}" if np.isfinite(r.ratio_max) else "no paper value"
-        ax.annotate(txt, (xi, r.E_max), xytext=(6, 4), textcoords="offset points", fontsize=8)
-    ax.set_xticks(x)
-    ax.set_xticklabels([f"{g}\n{k}" for g, k in zip(d["group"], d["kind"])], fontsize=8)
-    ax.set_yscale("log")
-    ax.set_ylabel(r"$\mathcal{E}^*$ (unit-norm $w$)")
-    ax.set_xlabel("group and irrep kind (d_k-dimensional, Frobenius-Schur type)")
-    ax.legend(fontsize=8.5, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False)
-    ax.margins(x=0.04)
-    fig.suptitle("Energy at the maxima: literal value vs the paper's constant", y=1.0)
+        ax.annotate(txt, (r.E_max, yi), xytext=(8, -3.5), textcoords="offset points", fontsize=9)
+    ax.set_yticks(y)
+    ax.set_yticklabels([f"{g}, {k}" for g, k in zip(d["group"], d["kind"])], fontsize=9.5)
+    ax.set_xscale("log")
+    lo = float(np.nanmin(d["E_paper"].to_numpy(dtype=float))) if d["E_paper"].notna().any() else float(d["E_max"].min())
+    ax.set_xlim(lo / 1.6, float(d["E_max"].max()) * 3.0)
+    ax.set_ylim(-0.7, n - 0.3)
+    ax.tick_params(axis="x", labelsize=9.5)
+    ax.set_xlabel(r"$\mathcal{E}^*$ at the maxima (unit-norm $\mathbf{w}$, all $M^2$ pairs)", fontsize=10)
+    ax.legend(fontsize=9.5, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
     fig.tight_layout()
     return fig
 
@@ -412,29 +530,39 @@ def thm2_hessian_spectra_data(frame: pd.DataFrame, spectra: pd.DataFrame) -> pd.
 
 def thm2_hessian_spectra(frame: pd.DataFrame, spectra: pd.DataFrame, zero_tol: float = 1e-6) -> plt.Figure:
     """Eigenvalues of the tangent Hessian (Riemannian Hessian on the sphere) at one maximum per group
-    and irrep kind, divided by the largest ``|eigenvalue|``, in ascending order; red: ``|ev| <= zero_tol``
-    (flat directions, Cor. 1)."""
+    and irrep kind (one row each), divided by the largest ``|eigenvalue|``: one dot per distinct value (to 6
+    decimals), sized and labelled by its multiplicity; red: ``|ev| <= zero_tol`` (flat directions, Cor. 1);
+    right margin: the counts of zero and positive eigenvalues (8 in wide)."""
     theme()
     d = thm2_hessian_spectra_data(frame, spectra)
     keys = list(dict.fromkeys(zip(d["group"], d["start"])))
-    ncol = min(4, len(keys))
-    nrow = -(-len(keys) // ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(3.6 * ncol, 3.0 * nrow), squeeze=False, sharey=True)
-    for ax, (grp, st) in zip(axes.flat, keys):
+    n = len(keys)
+    fig, ax = plt.subplots(figsize=(8.0, 0.36 * n + 1.7))
+    labels = []
+    for row, (grp, st) in enumerate(keys):
+        yi = n - 1 - row
         ds = d[(d["group"] == grp) & (d["start"] == st)].sort_values("i")
-        zero = ds["relative"].abs() <= zero_tol
-        ax.scatter(ds["i"][~zero], ds["relative"][~zero], s=12, color="0.25")
-        ax.scatter(ds["i"][zero], ds["relative"][zero], s=28, color="tab:red", label="zero (flat)")
-        ax.axhline(0, color="0.5", lw=0.7)
+        vals, counts = np.unique(np.round(ds["relative"].to_numpy(), 6), return_counts=True)
+        zero = np.abs(vals) <= zero_tol
+        for sel, color, lab in ((~zero, "0.25", "nonzero"), (zero, "tab:red", "zero (flat direction)")):
+            ax.scatter(vals[sel], np.full(int(sel.sum()), yi), s=14 + 10 * np.sqrt(counts[sel]), color=color,
+                       zorder=3, label=lab if row == 0 else None)
+        if len(vals) <= 12:
+            for v, c in zip(vals, counts):
+                ax.annotate(f"×{c}", (v, yi), xytext=(6, 1), textcoords="offset points", fontsize=9, va="bottom")
         r = ds.iloc[0]
-        ax.set_title(f"{grp} {r['name']} ({r['kind']})\n{int(r['n_zero'])} zero, {int(r['n_pos'])} positive",
-                     fontsize=9)
-        ax.set_xlabel("eigenvalue index")
-        if ax in axes[:, 0]:
-            ax.set_ylabel("eigenvalue / max |eigenvalue|")
-    for ax in list(axes.flat)[len(keys):]:
-        ax.axis("off")
-    fig.suptitle("Tangent-Hessian spectra at maxima (Cor. 1: a zero eigenvalue = a flat direction)", y=1.01)
+        labels.append(f"{grp} {r['name']} ({r['kind']})")
+        ax.annotate(f"{int(r['n_zero'])} zero, {int(r['n_pos'])} pos.", (1.02, yi), xycoords=("axes fraction", "data"),
+                    va="center", fontsize=9)
+    ax.axvline(0, color="0.5", lw=0.8)
+    ax.set_yticks(np.arange(n)[::-1])
+    ax.set_yticklabels(labels, fontsize=9)
+    ax.set_ylim(-0.7, n - 0.3)
+    ax.set_xlim(-1.08, 0.12)
+    ax.tick_params(axis="x", labelsize=9.5)
+    ax.set_xlabel("tangent-Hessian eigenvalue / max |eigenvalue|  (all $2M-1$ of one maximum per row)",
+                  fontsize=10)
+    ax.legend(fontsize=9.5, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
     fig.tight_layout()
     return fig
 
@@ -467,6 +595,6 @@ def thm2_linear(frame: pd.DataFrame, x: str = "training rows", y: str = "held-ou
     ax.set_xlabel(r"class signal $(\tilde Y^\top X v)_h$ on the " + x)
     ax.set_ylabel(r"class signal $(\tilde Y^\top X v)_h$ on the " + y)
     ax.set_title(f"σ(x) = x: top LDA direction v (corr = {d['corr'].iloc[0]:.2f})", fontsize=10)
-    ax.legend(fontsize=8, loc="upper right")
+    ax.legend(fontsize=9, loc="upper right")
     fig.tight_layout()
     return fig

@@ -130,6 +130,18 @@ def residual_lookup(curves: Curves) -> dict[str, dict[int, float]]:
     return {name: {c["K"]: c["residual"] for c in cur} for name, cur in curves.items()}
 
 
+def min_width(residuals: Mapping[int, float], tol: float = 1e-8) -> int | None:
+    """The measured minimum width of a node family: the smallest ``K`` of ``residuals`` (``{K: residual}``, one
+    family of :func:`residual_lookup`) from which on every residual is at most ``tol``; ``None`` if the largest
+    ``K`` does not reconstruct."""
+    best = None
+    for K in sorted(residuals, reverse=True):
+        if residuals[K] > tol:
+            break
+        best = K
+    return best
+
+
 def span_by_label(W: torch.Tensor, labels: torch.Tensor, keys: Iterable[Any], group: Group) -> dict[Any, int]:
     """For each key: the dimension of the span of the centred features of the maxima ``W (B, 2M)``
     whose label is that key (:func:`th.feature_rank`; Thm 3's count of feature directions per irrep)."""
@@ -182,12 +194,43 @@ def learned_complex_maxima(group: Group, starts: int, seed: int, steps: int, tol
                           ratio=beta / alpha)
 
 
+def paper_form_distance(W: torch.Tensor, group: Group) -> torch.Tensor:
+    """Distance of each node ``W[i] = [u; v]`` (real or complex, ``(B, 2M)``) from the paper's form
+    ``[u; +-P u]`` (Thm 2; Thm 3's assumption 2): ``min_+- ||P v -+ u|| / ||u||`` with ``(P v)_g = v_{g^-1}``
+    (:func:`fourier.inverse_perm`). 0 for the paper's form; about ``sqrt 2`` for a node whose second half is
+    orthogonal to ``P u``."""
+    M = group.order
+    u, v = W[:, :M], W[:, M:]
+    Pv = v[:, fourier.inverse_perm(group)]
+    return torch.minimum((Pv - u).norm(dim=-1), (Pv + u).norm(dim=-1)) / u.norm(dim=-1)
+
+
+def complex_paper_form_energy(group: Group, k: int = 1) -> float:
+    """``E`` over ``C`` (:func:`th.energy_complex`, ``sigma(x) = x^2`` on complex numbers) at the paper's form
+    ``[u; +-P u]`` with ``u = chi_k`` (unit norm), the larger of the two signs. On ``Z_M`` the cross term
+    ``u_a (P u)_b = chi_k(a - b)`` carries nothing of the label ``h = a + b``, so this is 0 up to round-off:
+    over ``C`` the paper's form is not a maximum."""
+    M = group.order
+    chi = torch.exp(2j * math.pi * k * torch.arange(M, dtype=torch.float64) / M)
+    P = fourier.inverse_perm(group)
+    out = []
+    for sign in (1.0, -1.0):
+        w = torch.cat([chi, sign * chi[P]])
+        out.append(float(th.energy_complex((w / w.norm())[None], group)[0]))
+    return max(out)
+
+
 class ComplexResiduals(NamedTuple):
     """Residuals of :func:`complex_width_curves`: ``+-`` pairs of all characters with complex least
     squares (``pm``: ``K = 2M-2``; ``pm_less``: one node fewer); ``+-`` pairs of ``k <= M/2``
     (``K = M-1``) with complex least squares (``half_complex``) and the real-part readout (``half_real``,
     ``half_real_less``); learned maxima with complex least squares, 3 and 2 per character
-    (``learned3, learned2``) and with the real-part readout, 3 and 2 per pair ``{k, -k}`` (``pairs3, pairs2``)."""
+    (``learned3, learned2``) and with the real-part readout, 3 and 2 per pair ``{k, -k}`` (``pairs3, pairs2``);
+    at the paper's count ``K = 2M-2`` with the real-part readout: the ``+-`` pairs of all characters (``pm_real``)
+    and the learned maxima, 4 per pair ``{k, -k}`` (``pairs4``: with the pseudo-inverse cut-off ``1e-10``, as
+    in :func:`nonabelian_widths`, since 4 learned maxima per pair exceed the span of their features and the
+    redundant directions carry only their ~1e-12 convergence noise; ``pairs4_default``: the default cut-off,
+    where that noise is inverted and amplified)."""
 
     pm: float
     pm_less: float
@@ -198,6 +241,9 @@ class ComplexResiduals(NamedTuple):
     learned2: float
     pairs3: float
     pairs2: float
+    pm_real: float
+    pairs4: float
+    pairs4_default: float
 
 
 class ComplexWidths(NamedTuple):
@@ -219,12 +265,14 @@ def complex_width_curves(M: int, group: Group, W_learn: torch.Tensor, k_learn: t
     (:func:`fourier.complex_fourier_nodes`, all characters, complex least squares: ``PM_COMPLEX``;
     ``k <= M/2``, real-part readout: ``PM_HALF_REAL``) and the learned complex maxima ``W_learn (B, 2M)``
     taken character by character (``LEARNED_COMPLEX``), via :func:`th.reconstruction_curve` /
-    :func:`th.reconstruct_complex`; plus the residuals at and one node below each count."""
+    :func:`th.reconstruct_complex`; plus the residuals at and one node below each count, and at the paper's
+    count with the real-part readout (:class:`ComplexResiduals`)."""
     nf = (M - 1) // 2
     W_pm, _ = fourier.complex_fourier_nodes(M, 2, seed=seed, layout="pm", irreps="all")  # +- pairs, k = 1..M-1
     W_pm_half, _ = fourier.complex_fourier_nodes(M, 2, seed=seed, layout="pm", irreps="half")  # k = 1..(M-1)/2
     W_rr = W_learn[th.round_robin(k_learn, 3)].T
     W_pairs = W_learn[th.round_robin(torch.minimum(k_learn, M - k_learn), 3)].T  # by conjugate pair {k, -k}
+    W_pairs4 = W_learn[th.round_robin(torch.minimum(k_learn, M - k_learn), 4)].T  # the paper's count, 2M - 2
     curves = {
         PM_COMPLEX: th.reconstruction_curve(W_pm, group, range(1, W_pm.shape[1] + 1), "complex"),
         PM_HALF_REAL: th.reconstruction_curve(W_pm_half, group, range(1, W_pm_half.shape[1] + 1), "real"),
@@ -241,6 +289,9 @@ def complex_width_curves(M: int, group: Group, W_learn: torch.Tensor, k_learn: t
         learned2=rc(W_rr[:, : 2 * (M - 1)], group, "complex").residual,
         pairs3=rc(W_pairs[:, : 3 * nf], group, "real").residual,
         pairs2=rc(W_pairs[:, : 2 * nf], group, "real").residual,
+        pm_real=rc(W_pm, group, "real").residual,
+        pairs4=rc(W_pairs4, group, "real", rtol=1e-10).residual,
+        pairs4_default=rc(W_pairs4, group, "real").residual,
     )
     return ComplexWidths(W_pm=W_pm, W_pm_half=W_pm_half, W_learn_rr=W_rr, W_learn_pairs=W_pairs, curves=curves,
                          residuals=residuals)
@@ -271,10 +322,40 @@ def curve_frame(curves: Curves) -> pd.DataFrame:
 
 
 def width_marks(M: int) -> dict[str, int]:
-    """The reference widths marked in :func:`thm3_residual_vs_K`: ``M-1``, ``2M-2`` (the paper's,
-    Thm 3), ``3(M-1)``, ``4(M-1)``, ``M^2-1``."""
-    return {"$M-1$": M - 1, "$2M-2$ (paper)": 2 * M - 2, "$3(M-1)$": 3 * (M - 1), "$4(M-1)$": 4 * (M - 1),
+    """The reference widths marked in :func:`thm3_residual_vs_K`: ``M-1``, ``2M-2`` (the paper's count for
+    complex weights, Thm 3), ``3(M-1)``, ``4(M-1)``, ``M^2-1``."""
+    return {"$M-1$": M - 1, "$2M-2$ (paper, complex)": 2 * M - 2, "$3(M-1)$": 3 * (M - 1), "$4(M-1)$": 4 * (M - 1),
             "$M^2-1$": M * M - 1}
+
+
+#: The weights and readout of each node family (:func:`width_table`).
+FAMILY_KIND = {
+    EXACT_REAL: ("real", "real LS"), QUADRATURE: ("real", "real LS"), LEARNED_REAL: ("real", "real LS"),
+    PM_COMPLEX: ("complex", "complex LS"), PM_HALF_REAL: ("complex", "real part (author's code)"),
+    LEARNED_COMPLEX: ("complex", "complex LS"), MEMORISATION: ("real", "real LS"), RANDOM: ("real", "real LS"),
+}
+
+
+def width_table(curves: Curves, M: int, tol: float = 1e-8) -> pd.DataFrame:
+    """One row per node family of ``curves`` (family -> records, :func:`real_width_curves` and friends): the
+    ``weights`` and ``readout``, the count the paper states for it (``paper``: Theorem 3's ``2M-2`` for the
+    complex families, whose setting it is; ``M^2`` for the memorisation nodes; none for real maxima, for which the
+    paper gives no count), the measured minimum width (:func:`min_width`; ``None`` if no width reconstructs),
+    the residual there and at the largest width below it that the curve evaluates (``residual, one node fewer``:
+    the curves evaluate every ``K`` next to the minimum)."""
+    rows = []
+    for fam, cur in curves.items():
+        res = {c["K"]: c["residual"] for c in cur}
+        k_min = min_width(res, tol)
+        below = [K for K in res if k_min is not None and K < k_min]
+        weights, readout = FAMILY_KIND.get(fam, ("real", "real LS"))
+        paper = (f"2M − 2 = {2 * M - 2}" if weights == "complex" else f"M² = {M * M}" if fam == MEMORISATION
+                 else "—")
+        rows.append({"family": fam, "weights": weights, "readout": readout, "paper": paper,
+                     "measured minimum K": "none" if k_min is None else str(k_min),
+                     "residual at min. K (or lowest)": res[k_min] if k_min is not None else min(res.values()),
+                     "residual, one node fewer": res[max(below)] if below else float("nan")})
+    return pd.DataFrame(rows)
 
 
 def nonabelian_widths(
@@ -337,13 +418,15 @@ def per_component_frame(
     1..3 per character with complex least squares (span 3, paper 2) and 1..3 per conjugate pair with the
     real-part readout (:func:`th.reconstruct_complex` on ``W_learn_pairs``; span 3, paper 4). Then each of
     ``nonabelian`` (:func:`nonabelian_widths` outputs), 1..smax per component.
-    Columns: ``case, per, residual, span, paper, x_label``."""
+    Columns: ``case, per, residual, span, paper, x_label``. ``paper`` is Theorem 3's count per component, which
+    the paper states for complex weights: it is NaN for the real-weight cases (the paper gives no count for
+    real weights)."""
     nf = (M - 1) // 2
     rows = []
     for j_per in range(1, 9):
         rows.append({"case": f"Z{M}: learned real maxima", "per": j_per,
                      "residual": residuals[LEARNED_REAL][j_per * nf], "span": span_real,
-                     "paper": 4.0, "x_label": "learned maxima per frequency pair"})
+                     "paper": float("nan"), "x_label": "learned maxima per frequency pair"})
     for j_per in range(1, 4):
         rows.append({"case": f"Z{M}: learned complex maxima, complex LS", "per": j_per,
                      "residual": residuals[LEARNED_COMPLEX][j_per * (M - 1)], "span": 3,
@@ -354,7 +437,7 @@ def per_component_frame(
     for d in nonabelian:
         for per in range(1, d["smax"] + 1):
             rows.append({"case": f"{d['name']}: learned real maxima", "per": per, "residual": d["res"][per],
-                         "span": d["smax"], "paper": d["paper_big"],
+                         "span": d["smax"], "paper": float("nan"),
                          "x_label": "maxima per component (at most its span)"})
     return pd.DataFrame(rows)
 
@@ -385,30 +468,33 @@ def thm3_residual_vs_K_data(frame: pd.DataFrame) -> pd.DataFrame:
 def thm3_residual_vs_K(frame: pd.DataFrame, marks: dict[str, float] | None = None) -> plt.Figure:
     """Theorem 3: least-squares residual against the number of hidden nodes ``K`` for several node
     families (one line each; ``frame`` columns ``family, K, residual``). ``marks``: labelled
-    vertical reference widths (e.g. ``{"2M-2": 20}``). Log-log axes, residuals floored at 1e-16."""
+    vertical reference widths (e.g. ``{"2M-2": 20}``). Log-log axes, residuals floored at 1e-16; the legend
+    sits below the axes (8 in wide)."""
     theme()
     d = thm3_residual_vs_K_data(frame)
-    fig, ax = plt.subplots(figsize=(8.4, 4.6))
-    colors = sns.color_palette("colorblind", n_colors=max(3, d["family"].nunique()))
+    fams = list(dict.fromkeys(d["family"]))
+    fig, ax = plt.subplots(figsize=(8.0, 5.0 + 0.22 * -(-len(fams) // 2)))
+    colors = sns.color_palette("colorblind", n_colors=max(3, len(fams)))
     styles = ["o-", "s-", "^-", "D-", "v-", "P-", "X-", "*-"]
-    for i, fam in enumerate(dict.fromkeys(d["family"])):
+    for i, fam in enumerate(fams):
         dm = d[d["family"] == fam]
-        ax.plot(dm["K"], dm["residual_plotted"], styles[i % len(styles)], color=colors[i], ms=3.5, lw=1.4,
-                label=fam)
+        ax.plot(dm["K"], dm["residual_plotted"], styles[i % len(styles)], color=colors[i % len(colors)], ms=3.5,
+                lw=1.4, label=fam)
     ax.axhline(2**-0.5, color="0.5", ls="--", lw=0.9)
-    ax.annotate(r"$1/\sqrt{2}$", (d["K"].max(), 2**-0.5), xytext=(-22, -12), textcoords="offset points", fontsize=8,
+    ax.annotate(r"$1/\sqrt{2}$", (d["K"].min(), 2**-0.5), xytext=(4, -15), textcoords="offset points", fontsize=9.5,
                 color="0.3")
     for j, (lab, x) in enumerate((marks or {}).items()):
         ax.axvline(x, color="0.35", ls=":", lw=1)
-        ax.annotate(lab, (x, 1e-15), xytext=(3, 4 + 12 * (j % 2)), textcoords="offset points", fontsize=8,
+        ax.annotate(lab, (x, 1e-15), xytext=(3, 4 + 14 * (j % 2)), textcoords="offset points", fontsize=9,
                     color="0.25", rotation=90)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_ylim(_RES_FLOOR / 3, 3)
-    ax.set_xlabel("number of hidden nodes $K$ (first $K$ columns of each family)")
-    ax.set_ylabel(RESIDUAL_LABEL)
-    ax.set_title("Theorem 3: reconstructing $\\tilde Y$ by least squares ($\\eta=0$, $\\sigma=x^2$)")
-    ax.legend(fontsize=7.5, loc="lower left", framealpha=0.9)
+    ax.tick_params(labelsize=9.5)
+    ax.set_xlabel("number of hidden nodes $K$ (first $K$ columns of each family)", fontsize=10)
+    ax.set_ylabel(RESIDUAL_LABEL, fontsize=10)
+    ax.set_title("Theorem 3: reconstructing $\\tilde Y$ by least squares ($\\eta=0$, $\\sigma=x^2$)", fontsize=11)
+    ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, frameon=False)
     fig.tight_layout()
     return fig
 
@@ -422,31 +508,33 @@ def thm3_offsets_data(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def thm3_offsets(frame: pd.DataFrame) -> plt.Figure:
-    """Real nodes ``[u; +-P u']`` with an offset ``delta`` between the halves: residual and readout
-    norm ``||V||_F`` against the offset size (log-log), one line per ``layout``; rows with
-    ``offset == 0`` (the paper's exact maxima) are drawn as horizontal dashed lines."""
+    """Real nodes ``[u; +-P u']`` with an offset ``delta`` between the halves: residual (top) and readout
+    norm ``||V||_F`` (bottom) against the offset size (log-log, shared x axis), one line per ``layout``; rows
+    with ``offset == 0`` (the paper's exact maxima) are drawn as horizontal dashed lines (8 in wide)."""
     theme()
     d = thm3_offsets_data(frame)
-    fig, axes = plt.subplots(1, 2, figsize=(10.5, 3.9))
+    fig, axes = plt.subplots(2, 1, figsize=(8.0, 6.4), sharex=True)
     colors = sns.color_palette("colorblind")
     for i, (lay, dm) in enumerate(d.groupby("layout", sort=False)):
         pos, zero = dm[dm["offset"] > 0], dm[dm["offset"] == 0]
         for ax, col in zip(axes, ["residual_plotted", "V_norm"]):
-            ax.plot(pos["offset"], pos[col], "o-", color=colors[i], ms=3.5, lw=1.4, label=lay)
+            ax.plot(pos["offset"], pos[col], "o-", color=colors[i], ms=4, lw=1.4, label=lay)
             for _, z in zero.iterrows():
                 ax.axhline(z[col], color=colors[i], ls="--", lw=1)
     for ax in axes:
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xlabel(r"offset size $|\delta|$ between the halves (radians)")
+        ax.tick_params(labelsize=9.5)
+    axes[1].set_xlabel(r"offset size $|\delta|$ between the halves (radians)", fontsize=10)
     axes[0].set_ylim(_RES_FLOOR / 3, 3)
-    axes[0].set_ylabel(RESIDUAL_LABEL)
-    axes[1].set_ylabel(r"readout norm $\|V\|_F$")
+    axes[0].set_ylabel("relative residual", fontsize=10)
+    axes[1].set_ylabel(r"readout norm $\|V\|_F$", fontsize=10)
     zero_res = d.loc[d["offset"] == 0, "residual"]
     zero_txt = f" = {zero_res.iloc[0]:.4f}" if len(zero_res) else ""
-    axes[0].set_title(f"residual (dashed: offset 0, the exact maxima{zero_txt})", fontsize=10)
-    axes[1].set_title("least-squares readout grows like $1/|\\delta|$", fontsize=10)
-    axes[0].legend(fontsize=8, loc="lower left")
+    axes[0].set_title(r"residual $\|\tilde Y-\hat Y\|_F/\|\tilde Y\|_F$ (dashed: offset 0, the exact maxima"
+                      + zero_txt + ")", fontsize=10)
+    axes[1].set_title("the least-squares readout grows like $1/|\\delta|$", fontsize=10)
+    axes[0].legend(fontsize=9.5, loc="lower left")
     fig.tight_layout()
     return fig
 
@@ -458,16 +546,17 @@ def thm3_per_component_data(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def thm3_per_component(frame: pd.DataFrame) -> plt.Figure:
-    """Residual against the number of learned maxima per irrep component, one panel per ``case``
-    (``frame`` columns ``case, per, residual, span, paper``, optional ``x_label``): solid line at the
-    measured number of maxima needed (``span``), dashed red at the paper's count (``paper``)."""
+    """Residual against the number of learned maxima per irrep component, one panel per ``case`` in two
+    columns (``frame`` columns ``case, per, residual, span, paper``, optional ``x_label``; 8 in wide): solid
+    line at the measured number of maxima needed (``span``), dashed red at the paper's count (``paper``, only
+    where it is given: the complex-weight cases)."""
     theme()
     d = thm3_per_component_data(frame)
     cases = list(dict.fromkeys(d["case"]))
     n = len(cases)
-    ncol = min(n, 3)
+    ncol = min(n, 2)
     nrow = -(-n // ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4.1 * ncol, 3.3 * nrow), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(8.0, 2.9 * nrow + 0.5), squeeze=False, sharey=True)
     colors = sns.color_palette("colorblind")
     for i, case in enumerate(cases):
         ax = axes[i // ncol, i % ncol]
@@ -481,13 +570,15 @@ def thm3_per_component(frame: pd.DataFrame) -> plt.Figure:
         ax.set_ylim(_RES_FLOOR / 3, 3)
         ax.set_xlim(0, max(float(dm["per"].max()), float(paper) if np.isfinite(paper) else 0) + 1)
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-        ax.set_title(case, fontsize=9)
-        ax.set_xlabel(str(dm["x_label"].iloc[0]) if "x_label" in dm else "nodes per component")
+        ax.tick_params(labelsize=9)
+        ax.set_title(case, fontsize=10)
+        ax.set_xlabel(str(dm["x_label"].iloc[0]) if "x_label" in dm else "nodes per component", fontsize=9.5)
         if i % ncol == 0:
-            ax.set_ylabel(RESIDUAL_LABEL)
-        ax.legend(fontsize=7.5, loc="lower left")
+            ax.set_ylabel("relative residual", fontsize=10)
+        ax.legend(fontsize=9, loc="lower left")
     for j in range(n, nrow * ncol):
         axes[j // ncol, j % ncol].set_visible(False)
-    fig.suptitle("How many learned maxima per irrep reconstruct $\\tilde Y$", y=1.0)
+    fig.suptitle("How many learned maxima per irrep reconstruct $\\tilde Y$ (residual $\\|\\tilde Y-\\hat Y\\|_F"
+                 "/\\|\\tilde Y\\|_F$)", y=1.0, fontsize=11)
     fig.tight_layout()
     return fig

@@ -14,6 +14,7 @@ The paper's small formulas it checks against (ReLU's ``s = sqrt 2 p / ||p||``, L
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -44,51 +45,74 @@ ACTIVATION_LABELS = {"sqr": r"$\sigma(x)=x^2$", "relu": "ReLU", "silu": "SiLU", 
 
 class ReducedSolutions(NamedTuple):
     """Output of :func:`reduced_solutions`, each a dict keyed by activation: ``reduced`` the projected-ascent
-    solution ``s`` (:func:`th.memorization_reduced`), ``formula`` the paper's ``s`` and ``lam`` its
-    ``lambda`` (:func:`th.memorization_kkt`), ``F`` the objective ``F(s)`` at ``reduced``."""
+    solution ``s`` from the first random start (:func:`th.memorization_reduced`), ``formula`` the paper's ``s``
+    and ``lam`` its ``lambda`` (:func:`th.memorization_kkt`), ``F`` the objective ``F(s)`` at ``reduced``;
+    ``per_start`` the solutions from every random start (``(S, M)``, first row ``reduced``) and ``start_dev`` how
+    far each start was from the paper's solution (``(S,)``, ``max_g |s0_g - s_g|``)."""
 
     reduced: dict[str, torch.Tensor]
     formula: dict[str, torch.Tensor]
     lam: dict[str, float]
     F: dict[str, float]
+    per_start: dict[str, torch.Tensor]
+    start_dev: dict[str, torch.Tensor]
 
 
-def reduced_solutions(p: torch.Tensor, activations: Sequence[str]) -> ReducedSolutions:
+def reduced_solutions(p: torch.Tensor, activations: Sequence[str], seeds: Sequence[int] = range(8)) -> ReducedSolutions:
     """Theorem 5's reduced problem ``max_s sum_g p_g sigma(s_g)``, ``s >= 0``, ``sum s^2 <= 2`` (App. A.4),
-    solved two independent ways for each activation: projected ascent on ``s`` and the paper's formulas
-    ``s_g = phi^{-1}(2 lambda / p_g)`` (Lemma 6), with the objective ``F`` at the ascent's solution."""
-    red, kkt, lam, F = {}, {}, {}, {}
+    solved two independent ways for each activation: projected ascent on ``s`` from a random point of the positive
+    orthant per seed in ``seeds`` (``start="random"``: nothing of the answer goes into the start), and the paper's
+    formulas ``s_g = phi^{-1}(2 lambda / p_g)`` (Lemma 6), with the objective ``F`` at the first start's
+    solution."""
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("seeds: need at least one random start")
+    red, kkt, lam, F, per, dev = {}, {}, {}, {}, {}, {}
     for act in activations:
-        red[act] = th.memorization_reduced(p, act)
         kkt[act], lam[act] = th.memorization_kkt(p, act)
+        per[act] = torch.stack([th.memorization_reduced(p, act, start="random", seed=s) for s in seeds])
+        s0 = torch.stack([th.memorization_reduced(p, act, steps=0, start="random", seed=s) for s in seeds])
+        dev[act] = (s0 - kkt[act]).abs().amax(-1)
+        red[act] = per[act][0]
         F[act] = float(th.memorization_objective(red[act], p, act))
-    return ReducedSolutions(red, kkt, lam, F)
+    return ReducedSolutions(red, kkt, lam, F, per, dev)
 
 
 def reduced_certificates(reduced: Mapping[str, torch.Tensor], p: torch.Tensor) -> dict[str, Any]:
-    """The reduced solutions' claims of Theorem 5 as numbers, for the activations present in ``reduced``.
+    """The reduced solutions' claims of Theorem 5 as numbers, for the activations present in ``reduced``. Each
+    value may be one solution ``(M,)`` or one per start ``(S, M)`` (:attr:`ReducedSolutions.per_start`); the
+    numbers are then the worst over the starts.
 
-    ``mass_sqr``: the share of ``sum s^2`` on ``g* = argmax p`` for ``x^2`` (focused: 1; NaN without
-    ``"sqr"``); ``relu_dev``: the largest relative deviation of ReLU's ``s`` from :func:`li2core.theory.memorization.relu_spreading` (NaN
-    without ``"relu"``); with ``"silu"`` also ``silu_min`` (smallest ``s_g``, > 0 claimed), ``silu_ordered``
-    (``s`` sorted like ``p``), ``kkt_rel`` (relative spread ``(max - min) / mean`` of :func:`li2core.theory.memorization.kkt_products`, 0
-    claimed by Lemma 5) and ``kkt_mean`` (their mean, ``2 lambda``)."""
+    ``mass_sqr``: the smallest share of ``sum s^2`` on ``g* = argmax p`` for ``x^2`` (focused: 1; NaN without
+    ``"sqr"``); ``F_sqr_gap``: the largest ``|F(s) - 2 p_g*|`` (the bound ``F <= p_g* sum s^2`` attained);
+    ``relu_dev``: the largest relative deviation of ReLU's ``s`` from
+    :func:`li2core.theory.memorization.relu_spreading` and ``F_relu_gap`` the largest ``|F(s) - sqrt 2 ||p|||``
+    (Cauchy-Schwarz attained; both NaN without ``"relu"``); with ``"silu"`` also ``silu_min`` (smallest ``s_g``,
+    > 0 claimed), ``silu_ordered`` (every ``s`` sorted like ``p``), ``kkt_rel`` (largest relative spread
+    ``(max - min) / mean`` of :func:`li2core.theory.memorization.kkt_products`, 0 claimed by Lemma 5) and
+    ``kkt_mean`` (their mean, ``2 lambda``)."""
     g_star = int(p.argmax())
+    rows = {act: (s if s.dim() == 2 else s[None]) for act, s in reduced.items()}
     out: dict[str, Any] = {}
-    out["mass_sqr"] = float(reduced["sqr"][g_star] ** 2 / reduced["sqr"].pow(2).sum()) if "sqr" in reduced \
-        else float("nan")
-    if "relu" in reduced:
-        s_relu = th.relu_spreading(p)
-        out["relu_dev"] = float(((reduced["relu"] - s_relu).abs() / s_relu).max())
+    if "sqr" in rows:
+        s = rows["sqr"]
+        out["mass_sqr"] = float((s[:, g_star] ** 2 / s.pow(2).sum(-1)).min())
+        out["F_sqr_gap"] = float((th.memorization_objective(s, p, "sqr") - 2 * p.max()).abs().max())
     else:
-        out["relu_dev"] = float("nan")
-    if "silu" in reduced:
-        s_silu = reduced["silu"]
-        kkt_spread = th.kkt_products(s_silu, p, "silu")
-        out["silu_min"] = float(s_silu.min())
-        out["silu_ordered"] = bool(torch.equal(torch.argsort(s_silu), torch.argsort(p)))
-        out["kkt_rel"] = float((kkt_spread.max() - kkt_spread.min()) / kkt_spread.mean())
-        out["kkt_mean"] = float(kkt_spread.mean())
+        out["mass_sqr"] = out["F_sqr_gap"] = float("nan")
+    if "relu" in rows:
+        s, s_relu = rows["relu"], th.relu_spreading(p)
+        out["relu_dev"] = float(((s - s_relu).abs() / s_relu).max())
+        out["F_relu_gap"] = float((th.memorization_objective(s, p, "relu") - math.sqrt(2) * p.norm()).abs().max())
+    else:
+        out["relu_dev"] = out["F_relu_gap"] = float("nan")
+    if "silu" in rows:
+        s = rows["silu"]
+        kkt = th.kkt_products(s, p, "silu")
+        out["silu_min"] = float(s.min())
+        out["silu_ordered"] = all(bool(torch.equal(torch.argsort(r), torch.argsort(p))) for r in s)
+        out["kkt_rel"] = float(((kkt.amax(-1) - kkt.amin(-1)) / kkt.mean(-1)).max())
+        out["kkt_mean"] = float(kkt.mean())
     return out
 
 
@@ -254,7 +278,8 @@ def profile_frame(
 ) -> pd.DataFrame:
     """The memorisation profiles ``s_g`` against ``p_g`` drawn by :func:`thm5_profiles` (Theorem 5, Lemma 5).
 
-    Per activation and ``g``, three ``source`` rows: the reduced problem's ascent, the paper's formula, and the
+    Per activation and ``g``, three ``source`` rows: the reduced problem's ascent (from the first random start of
+    :func:`reduced_solutions`), the paper's formula, and the
     full-``E`` Gaussian-start ascent's end point with the largest ``E`` mapped to ``s`` by :func:`th.pair_sums`
     (sign-fixed for the even ``x^2``); for ReLU, SiLU and linear also 120 ``"KKT curve"`` rows (``g = -1``)
     of ``s = phi^{-1}(2 lambda / p)`` (:func:`th.memorization_profile`) on ``p`` from ``min p / 4`` to
@@ -268,7 +293,7 @@ def profile_frame(
         if act in _EVEN and float(s_full.sum()) < 0:
             s_full = -s_full  # the even activation's other sign of the same node
         for g in range(M):
-            for src, sv in (("reduced problem (ascent on $s$)", solutions.reduced[act]),
+            for src, sv in (("reduced problem, ascent on $s$ from a random start", solutions.reduced[act]),
                             ("paper's formula", solutions.formula[act]),
                             ("full $\\mathcal{E}$ ascent, mapped to $s$", s_full)):
                 rows.append({"activation": act, "source": src, "g": g, "p": float(p[g]), "s": float(sv[g])})
@@ -285,8 +310,15 @@ def thm5_profiles_data(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(["activation", "source", "p"]).reset_index(drop=True)
 
 
+def _grid(n: int, extra: int = 0) -> tuple[int, int]:
+    """(rows, columns) of a grid of at most two columns for ``n`` panels plus ``extra`` cells (a legend)."""
+    cols = 1 if n + extra == 1 else 2
+    return -(-(n + extra) // cols), cols
+
+
 def thm5_profiles(frame: pd.DataFrame) -> plt.Figure:
-    """Theorem 5: the memorisation profile ``s_g`` against ``p_g``, one panel per activation.
+    """Theorem 5: the memorisation profile ``s_g`` against ``p_g``, one panel per activation (two columns, 8 in
+    wide; the legend takes the next free cell, or goes below the grid when there is none).
 
     ``frame`` columns ``activation, source, p, s``. Sources drawn as markers (one per ``g``), except
     ``"KKT curve"``, drawn as a line (the paper's ``s = phi^{-1}(2 lambda / p)``, or the line through
@@ -294,28 +326,39 @@ def thm5_profiles(frame: pd.DataFrame) -> plt.Figure:
     theme()
     d = thm5_profiles_data(frame)
     acts = list(dict.fromkeys(frame["activation"]))
-    fig, axes = plt.subplots(1, len(acts), figsize=(4.3 * len(acts), 3.8), squeeze=False)
+    nrows, ncols = _grid(len(acts), extra=1)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(8.0, 3.4 * nrows), squeeze=False)
     colors = sns.color_palette("colorblind")
     marker = {0: dict(marker="o", ms=9, mfc="none", mew=1.4), 1: dict(marker="x", ms=7, mew=1.4),
               2: dict(marker=".", ms=7)}
     sources = [s for s in dict.fromkeys(frame["source"]) if s != "KKT curve"]
+    handles: dict[str, Any] = {}
     for i, act in enumerate(acts):
-        ax = axes[0, i]
+        ax = axes.flat[i]
         da = d[d["activation"] == act]
         curve = da[da["source"] == "KKT curve"]
         if len(curve):
-            ax.plot(curve["p"], curve["s"], "-", color="0.45", lw=1.3, label="KKT curve $\\phi^{-1}(2\\lambda/p)$")
+            (h,) = ax.plot(curve["p"], curve["s"], "-", color="0.45", lw=1.3)
+            handles.setdefault("KKT curve $s = \\phi^{-1}(2\\lambda/p)$", h)
         for j, src in enumerate(sources):
             ds = da[da["source"] == src]
-            ax.plot(ds["p"], ds["s"], ls="none", color=colors[j], label=src, **marker[j % 3])
-        ax.set_xlabel("sampling probability $p_g$")
-        ax.set_ylabel("pair sum $s_g = u_g + v_{g^{-1}h}$")
-        ax.set_title(ACTIVATION_LABELS.get(act, act), fontsize=10)
+            (h,) = ax.plot(ds["p"], ds["s"], ls="none", color=colors[j], **marker[j % 3])
+            handles.setdefault(src, h)
+        ax.set_xlabel("sampling probability $p_g$", fontsize=10)
+        ax.set_ylabel("pair sum $s_g = u_g + v_{g^{-1}h}$", fontsize=10)
+        ax.set_title(ACTIVATION_LABELS.get(act, act), fontsize=11)
+        ax.tick_params(labelsize=9.5)
         ax.set_xlim(0, None)
         ax.set_ylim(-0.05, 1.5)
-        if i == 0:
-            ax.legend(fontsize=7, loc="upper left")
-    fig.suptitle("Theorem 5: memorisation of one target, $\\sum_g s_g^2 = 2$", y=1.0)
+    for ax in axes.flat[len(acts):]:
+        ax.axis("off")
+    legend_ax = axes.flat[len(acts)] if len(acts) < nrows * ncols else None
+    labels = list(handles)
+    if legend_ax is not None:
+        legend_ax.legend([handles[k] for k in labels], labels, loc="center", fontsize=9.5, frameon=False)
+    else:  # pragma: no cover - the grid always has a free cell (extra=1)
+        fig.legend([handles[k] for k in labels], labels, loc="lower center", fontsize=9.5, ncol=2)
+    fig.suptitle("Theorem 5: memorisation of one target, $\\sum_g s_g^2 = 2$", y=1.0, fontsize=12)
     fig.tight_layout()
     return fig
 
@@ -330,32 +373,34 @@ def thm5_maxima_data(frame: pd.DataFrame) -> pd.DataFrame:
 
 def thm5_maxima(frame: pd.DataFrame) -> plt.Figure:
     """Where ascent on the full ``E`` ends, per start: ``E / E*`` (``E*`` = the reduced solution's
-    energy) against the method, one panel per activation (``frame`` columns ``activation, method,
-    E_ratio``). Points are jittered horizontally."""
+    energy) against the method, one panel (row) per activation, 8 in wide (``frame`` columns ``activation,
+    method, E_ratio``). Points are jittered horizontally."""
     theme()
     d = thm5_maxima_data(frame)
     acts = list(dict.fromkeys(frame["activation"]))
     methods = list(dict.fromkeys(frame["method"]))
-    fig, axes = plt.subplots(1, len(acts), figsize=(4.3 * len(acts), 3.9), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(len(acts), 1, figsize=(8.0, 2.3 * len(acts) + 0.6), squeeze=False, sharex=True)
     colors = sns.color_palette("colorblind")
     rng = np.random.default_rng(0)
     for i, act in enumerate(acts):
-        ax = axes[0, i]
+        ax = axes[i, 0]
         for j, m in enumerate(methods):
             dm = d[(d["activation"] == act) & (d["method"] == m)]
             if not len(dm):
-                ax.annotate("not run", (j, 0.5), xycoords=("data", "axes fraction"), ha="center", fontsize=8,
+                ax.annotate("not run", (j, 0.5), xycoords=("data", "axes fraction"), ha="center", fontsize=10,
                             color="0.4")
                 continue
             x = j + rng.uniform(-0.18, 0.18, len(dm))
-            ax.plot(x, dm["E_ratio"], "o", color=colors[j], ms=3.5, alpha=0.6)
+            ax.plot(x, dm["E_ratio"], "o", color=colors[j], ms=4, alpha=0.6)
         ax.axhline(1.0, color="0.4", ls=":", lw=1)
         ax.set_xticks(range(len(methods)))
-        ax.set_xticklabels(methods, fontsize=7.5, rotation=12)
+        ax.set_xticklabels(methods, fontsize=10)
         ax.set_xlim(-0.5, len(methods) - 0.5)
-        ax.set_title(ACTIVATION_LABELS.get(act, act), fontsize=10)
-        if i == 0:
-            ax.set_ylabel(r"$\mathcal{E}$ at the end / $\mathcal{E}$ of the reduced solution")
-    fig.suptitle("Ascent of the full energy from random starts (one point per start)", y=1.0)
+        ax.set_ylim(0, 1.12)
+        ax.tick_params(axis="y", labelsize=9.5)
+        ax.set_ylabel(r"$\mathcal{E}/\mathcal{E}^*$", fontsize=10)
+        ax.set_title(ACTIVATION_LABELS.get(act, act), fontsize=11, loc="left")
+    fig.suptitle(r"Ascent of the full energy from random starts (one point per start; $\mathcal{E}^*$: the reduced "
+                 "solution's energy)", y=1.0, fontsize=11)
     fig.tight_layout()
     return fig

@@ -43,18 +43,29 @@ def memorization_reduced(
     activation: str = "sqr",
     steps: int = 20000,
     tol: float = 1e-12,
+    start: str | torch.Tensor | Sequence[float] | None = None,
+    seed: int = 0,
 ) -> torch.Tensor:
     """Solve Theorem 5's reduced problem (App. A.4): ``max_s sum_g p_g sigma(s_g)`` s.t.
     ``s_g >= 0``, ``sum_g s_g^2 <= 2``.
 
     For increasing ``sigma`` the constraint is active, so this is projected gradient ascent on
     the positive orthant of the sphere of radius ``sqrt(2)``: ``s <- sqrt(2) [s + alpha grad]_+ /
-    ||.||`` with an Armijo step that grows after accepted steps, started from
-    ``sqrt(2) p / ||p||``. Stops when the KKT residual (tangent gradient on the support; positive
-    gradient off it) is below ``tol * ||grad||``. Expected (Theorem 5, Lemma 6): ``sqr``/``relusqr``
-    (``phi = sigma'/x`` nondecreasing) focus on ``argmax p``, ``s = sqrt(2) e_{g*}``; ``relu``
-    gives ``s = sqrt(2) p / ||p||``; ``silu`` spreads with every ``s_g > 0``, ordered like ``p``.
-    Returns ``s`` (float64).
+    ||.||`` with an Armijo step that grows after accepted steps. Stops when the KKT residual
+    (tangent gradient on the support; positive gradient off it) is below ``tol * ||grad||``.
+    Expected (Theorem 5, Lemma 6): ``sqr``/``relusqr`` (``phi = sigma'/x`` nondecreasing) focus
+    on ``argmax p``, ``s = sqrt(2) e_{g*}``; ``relu`` gives ``s = sqrt(2) p / ||p||``; ``silu``
+    spreads with every ``s_g > 0``, ordered like ``p``. Returns ``s`` (float64).
+
+    ``start``: where the ascent starts, scaled onto the sphere ``||s|| = sqrt 2``.
+
+    * ``None`` (the default, kept for existing callers): ``sqrt(2) p / ||p||``. This *is* ReLU's
+      (and the linear activation's) solution, so for those the ascent stops at once and shows
+      nothing; use it only as a fast solver.
+    * ``"random"``: a uniformly random point of the positive orthant of the sphere, ``sqrt 2
+      |z| / ||z||`` with ``z ~ N(0, I)`` drawn from a CPU generator seeded with ``seed``
+      (independent of ``p``): a start that knows nothing about the answer.
+    * a tensor / sequence of ``M`` nonnegative values (not all 0): that point, rescaled.
 
     Paper: Thm 5. Chapter: ``thm5_memorization``.
     """
@@ -63,6 +74,7 @@ def memorization_reduced(
         raise ValueError("p: expected nonnegative weights with a positive sum")
     sig, dsig, _ = derivatives(activation)
     r2 = math.sqrt(2.0)
+    s = _reduced_start(pv, start, seed) * r2
 
     def obj(s):
         return float((pv * sig(s)).sum())
@@ -73,7 +85,6 @@ def memorization_reduced(
         r = torch.where(on, g - lam * s, g.clamp_min(0.0))
         return float(r.norm()) / max(float(g.norm()), 1e-300)
 
-    s = r2 * pv / pv.norm()
     f = obj(s)
     g = pv * dsig(s)
     step = 1.0
@@ -95,6 +106,24 @@ def memorization_reduced(
             if step < 1e-18:
                 break
     return s
+
+
+def _reduced_start(p: torch.Tensor, start: str | torch.Tensor | Sequence[float] | None, seed: int) -> torch.Tensor:
+    """The unit-norm start of :func:`memorization_reduced` (see its ``start``)."""
+    if start is None:
+        return p / p.norm()
+    if isinstance(start, str):
+        if start != "random":
+            raise ValueError(f"start: expected None, 'random' or M nonnegative values; got {start!r}")
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ValueError(f"seed: expected an integer; got {seed!r}")
+        g = torch.Generator().manual_seed(seed)
+        z = torch.randn(p.numel(), generator=g, dtype=torch.float64).abs()
+        return z / z.norm()
+    s0 = torch.as_tensor(start, dtype=torch.float64).reshape(-1)
+    if s0.numel() != p.numel() or bool((s0 < 0).any()) or float(s0.norm()) == 0.0:
+        raise ValueError(f"start: expected M = {p.numel()} nonnegative values, not all 0; got {tuple(s0.shape)}")
+    return s0 / s0.norm()
 
 
 def single_target_rows(group: GroupLike, target: int) -> torch.Tensor:

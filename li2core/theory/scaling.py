@@ -7,6 +7,9 @@
   diagram; vectorised over curves, used by the chapter's bootstrap of ``c``).
 * :func:`grid_boundary`, :func:`c_statistics`, :func:`bootstrap_c`: the statistics of the law on the grids of a
   sweep: the boundary per group, the constant ``c`` with its spread, trend and bootstrap over seeds.
+* :data:`LAWS`, :func:`law_slopes`, :func:`law_test`: which law does a boundary follow? The log-log slope of
+  ``p_crit`` against ``M`` with its standard error, against the slopes that ``ln M / M``, ``1 / M`` and ``1 / sqrt M``
+  predict over the same ``M``, and whether the range of ``M`` can tell them apart at that error.
 * :func:`reference_energies`: ``E`` at the Fourier and memorisation nodes on given rows (Fig. 7's levels).
 
 The frame-level wrappers (:func:`li2core.chapters.fig5_scaling_law.boundary`, ``fit_c``: a sweep's frame in, grids
@@ -27,7 +30,8 @@ from .energy import energy
 from .memorization import memorization_nodes
 from .pairs import Rows
 
-__all__ = ["critical_ratio", "last_up_crossing", "grid_boundary", "c_statistics", "bootstrap_c", "reference_energies"]
+__all__ = ["critical_ratio", "last_up_crossing", "grid_boundary", "c_statistics", "bootstrap_c", "LAWS", "law_slopes",
+           "law_test", "reference_energies"]
 
 
 def critical_ratio(p: Any, M: Any) -> Any:
@@ -139,6 +143,64 @@ def bootstrap_c(grids: Sequence[tuple[float, np.ndarray, np.ndarray]], level: fl
     if fs.size:
         slope_ci = (float(np.quantile(fs, lo_q)), float(np.quantile(fs, hi_q)))
     return c_ci, c_boot_se, slope_ci
+
+
+#: The candidate laws of the boundary ``p_crit(M)``, up to a constant factor: Theorem 4's ``ln M / M`` first.
+LAWS = {
+    "ln M / M": lambda M: np.log(M) / M,
+    "1 / M": lambda M: 1.0 / M,
+    "1 / sqrt M": lambda M: 1.0 / np.sqrt(M),
+}
+
+
+def law_slopes(M: Any) -> dict[str, float]:
+    """The log-log slope each law of :data:`LAWS` predicts over the orders ``M``: the least-squares slope of
+    ``ln f(M)`` against ``ln M`` at exactly these ``M`` (the law's constant drops out). ``1 / M`` gives -1 and
+    ``1 / sqrt M`` -1/2 at any ``M``; ``ln M / M`` gives about ``-1 + 1 / ln M`` (-0.65 over ``M = 11 .. 29``, -0.75
+    over ``23 .. 127``), which is why a narrow range of small ``M`` hardly tells it from a power law.
+
+    Paper: Thm 4, Fig. 5. Chapter: ``fig5_scaling_law``.
+    """
+    M = np.asarray(M, dtype=float).reshape(-1)
+    if M.size < 2 or np.unique(M).size < 2 or (M <= 1).any():
+        raise ValueError(f"M: need at least two distinct orders > 1; got {M.tolist()}")
+    return {k: ols_slope(np.log(M), np.log(f(M)))[0] for k, f in LAWS.items()}
+
+
+def law_test(M: Any, p_crit: Any, z_max: float = 2.0, resolve: float = 4.0) -> dict[str, Any]:
+    """Which law of :data:`LAWS` the boundaries ``p_crit`` at orders ``M`` follow (Theorem 4: ``ln M / M``).
+
+    The measured log-log slope ``b`` of ``p_crit`` against ``M`` (:func:`li2core.measures.ols_slope` of the
+    logarithms) and its standard error ``se`` (from the scatter of the points about the line) are compared with the
+    slope each law predicts over the same ``M`` (:func:`law_slopes`): ``z[law] = (b - slope[law]) / se``; a law is
+    ``consistent`` when ``|z| <= z_max``. The difference ``b - slope["ln M / M"]`` is the slope of ``ln c_M`` against
+    ``ln M`` with ``c_M = p_crit M / ln M``: 0 is the collapse of Fig. 5. An alternative law is ``resolved`` (the
+    range of ``M`` can tell it from ``ln M / M`` at this error) when the two predicted slopes differ by at least
+    ``resolve * se`` (with ``resolve = 2 z_max`` no slope is within ``z_max`` errors of both); ``se_needed[law]`` is
+    the error at which it would be (``separation / resolve``). Only finite, positive ``p_crit`` count.
+
+    Returns ``slope, se, n, M_min, M_max, predicted`` (per law), ``z``, ``consistent`` (per law), ``separation``,
+    ``se_needed``, ``resolved`` (per alternative law).
+
+    Paper: Thm 4, Fig. 5. Chapter: ``fig5_scaling_law``.
+    """
+    M = np.asarray(M, dtype=float).reshape(-1)
+    p = np.asarray(p_crit, dtype=float).reshape(-1)
+    if M.shape != p.shape:
+        raise ValueError(f"M, p_crit: need the same length; got {M.size} and {p.size}")
+    if not (z_max > 0 and resolve > 0):
+        raise ValueError(f"z_max, resolve: must be positive; got {z_max}, {resolve}")
+    ok = np.isfinite(p) & (p > 0) & np.isfinite(M)
+    M, p = M[ok], p[ok]
+    pred = law_slopes(M)
+    b, se = ols_slope(np.log(M), np.log(p))
+    first = next(iter(LAWS))
+    sep = {k: abs(v - pred[first]) for k, v in pred.items() if k != first}
+    z = {k: (b - v) / se if se > 0 else float("nan") for k, v in pred.items()}
+    return {"slope": b, "se": se, "n": int(M.size), "M_min": float(M.min()), "M_max": float(M.max()),
+            "predicted": pred, "z": z, "consistent": {k: bool(abs(v) <= z_max) for k, v in z.items()},
+            "separation": sep, "se_needed": {k: v / resolve for k, v in sep.items()},
+            "resolved": {k: bool(se <= v / resolve) for k, v in sep.items()}}
 
 
 def reference_energies(M: int, rows: Rows = None, activation: str = "sqr") -> dict[str, float]:

@@ -129,30 +129,49 @@ def G_F_infinity(F: torch.Tensor, Y: torch.Tensor, eta: float, method: str = "sv
     return _eq4_from_svd(_thin_svd(F, Y), float(eta))
 
 
-def lemma1_constants(F: torch.Tensor) -> tuple[float, float]:
-    """Estimates of Lemma 1's ``c_1`` and ``c_2`` from ``F (n, K)``.
+#: The rules :func:`lemma1_constants` accepts for matching Lemma 1's constants.
+LEMMA1_RULES = ("subspace", "trace")
 
-    Lemma 1 assumes ``F~ F~^T ~ K c_1 P_1^perp`` and ``F~^T F~ ~ n c_2 I_K``. Matching traces
-    (``tr P_1^perp = n - 1``) gives ``c_1 = ||F~||_F^2 / (K (n - 1))`` and
-    ``c_2 = ||F~||_F^2 / (n K)``. Both traces are ``||F~||_F^2``; the two approximations can
-    only hold together when ``K ~ n - 1`` (paper-li2 §2, Lemma 1 caveat), so these are the
-    trace-matched constants, not a claim that either approximation holds.
+
+def lemma1_constants(F: torch.Tensor, rule: str = "subspace") -> tuple[float, float]:
+    """Estimates of Lemma 1's ``c_1`` and ``c_2`` from ``F (n, K)``: the multiples ``F~ F~^T ~ K c_1 P_1^perp``
+    and ``F~^T F~ ~ n c_2 I`` of the Lemma, matched on their traces over the subspace named by ``rule``.
+
+    ``rule="subspace"`` (default): each Gram matrix is matched on the subspace on which Eq. 4 uses it. ``F~^T F~``
+    enters Eq. 4 only through ``F~ B = F~ (F~^T F~ + eta I)^{-1}``, which annihilates the null space of ``F~``, so
+    ``n c_2`` is the mean of its **nonzero** eigenvalues, ``||F~||_F^2 / r`` with ``r = rank F~`` (numerical rank,
+    as :func:`gram_spectrum`); ``F~ F~^T`` enters through ``P_eta Y~``, and ``Y~`` spans directions of ``1^perp``
+    outside the range of ``F~`` too, so ``K c_1`` is its mean eigenvalue on all of ``1^perp``,
+    ``||F~||_F^2 / (n - 1)``. For ``K >= n - 1`` (``r = n - 1``) both are the mean nonzero eigenvalue; for
+    ``K < n - 1`` (``r = K``) ``c_2`` is the same as with ``"trace"``.
+
+    ``rule="trace"``: the full traces, ``c_1 = ||F~||_F^2 / (K (n - 1))`` and ``c_2 = ||F~||_F^2 / (n K)``. For
+    ``K > n - 1`` this averages the ``K - n + 1`` zero eigenvalues of ``F~^T F~`` into ``n c_2``, which is then
+    ``(n - 1) / K`` times the mean nonzero eigenvalue, and Eq. 5's prefactor comes out about ``K / (n - 1)`` times
+    the one of ``"subspace"`` (for ``eta << n c_2``).
+
+    Neither is a claim that the approximations hold; they can only hold together when ``K ~ n - 1`` (paper-li2
+    §2, Lemma 1 caveat).
 
     Paper: Lemma 1. Chapter: ``stage1_lazy``.
     """
+    if rule not in LEMMA1_RULES:
+        raise ValueError(f"rule: expected one of {', '.join(LEMMA1_RULES)}; got {rule!r}")
     n, K = F.shape[-2], F.shape[-1]
     fro2 = float(center(F).pow(2).sum())
-    return fro2 / (K * (n - 1)), fro2 / (n * K)
+    r = int(gram_spectrum(F).numel()) if rule == "subspace" else K
+    return fro2 / (K * (n - 1)), fro2 / (n * r)
 
 
-def lemma1_prefactor(F: torch.Tensor, eta: float) -> float:
+def lemma1_prefactor(F: torch.Tensor, eta: float, rule: str = "subspace") -> float:
     """Lemma 1's scalar ``eta / ((K c_1 + eta)(n c_2 + eta))`` of Eq. 5, with ``c_1, c_2`` from
-    :func:`lemma1_constants`. ``F (n, K)``.
+    :func:`lemma1_constants` under ``rule`` (default ``"subspace"``: ``K c_1`` the mean eigenvalue of ``F~ F~^T``
+    on ``1^perp``, ``n c_2`` the mean nonzero eigenvalue of ``F~^T F~``). ``F (n, K)``.
 
     Paper: Eq. 5, Lemma 1. Chapter: ``stage1_lazy``.
     """
     n, K = F.shape[-2], F.shape[-1]
-    c1, c2 = lemma1_constants(F)
+    c1, c2 = lemma1_constants(F, rule)
     return eta / ((K * c1 + eta) * (n * c2 + eta))
 
 
@@ -165,13 +184,14 @@ def signal_direction(F: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
     return Yt @ (Yt.transpose(-1, -2) @ Ft)
 
 
-def G_F_lemma1(F: torch.Tensor, Y: torch.Tensor, eta: float) -> torch.Tensor:
+def G_F_lemma1(F: torch.Tensor, Y: torch.Tensor, eta: float, rule: str = "subspace") -> torch.Tensor:
     """Lemma 1's approximation (Eq. 5): ``G_F(+inf) ~ eta / ((K c_1 + eta)(n c_2 + eta)) Y~ Y~^T F~``
-    (:func:`lemma1_prefactor` times :func:`signal_direction`). Compare with the exact :func:`G_F_infinity`.
+    (:func:`lemma1_prefactor` under ``rule`` times :func:`signal_direction`). Compare with the exact
+    :func:`G_F_infinity`.
 
     Paper: Eq. 5, Lemma 1. Chapter: ``stage1_lazy``.
     """
-    return lemma1_prefactor(F, eta) * signal_direction(F, Y)
+    return lemma1_prefactor(F, eta, rule) * signal_direction(F, Y)
 
 
 def cosine(A: torch.Tensor, B: torch.Tensor) -> float:
@@ -484,17 +504,18 @@ def plateau_slope_bound(lam_min: float, eta_max: float) -> float:
 def lemma1_measures(F: torch.Tensor, Y: torch.Tensor, eta: float) -> dict[str, float]:
     """How close Lemma 1 / Eq. 5 comes to the exact Eq. 4 for given frozen features.
 
-    Returns a dict: ``n, K, rank`` (of ``F~``), ``cond`` (``lambda_max / lambda_min`` of the nonzero
-    spectrum of ``F~^T F~``), ``realizability_residual``, ``ftf_offdiag_ratio`` (mean |off-diag| /
-    mean |diag| of ``F~^T F~``), ``fft_offdiag_ratio`` (same for ``P_1^perp F F^T``),
-    ``fft_dist_ideal`` (relative distance of ``F F^T`` from ``a I + b 1 1^T``, the form in Lemma 1's
-    proof; :func:`li2core.measures.fft_dist_ideal`), ``c1, c2``
-    (:func:`lemma1_constants`), ``G_inf_norm`` (``||Eq. 4||``), ``cos_signal``
-    (``cos(Eq. 4, Y~ Y~^T F~)``; Eq. 5 is a multiple of ``Y~ Y~^T F~``, so this is also
-    ``cos(Eq. 4, Eq. 5)``), ``eq5_rel_err`` (``||Eq. 5 - Eq. 4|| / ||Eq. 4||``), ``norm_ratio``
-    (``||Eq. 5|| / ||Eq. 4||``) and ``prefactor_ratio`` (Eq. 5's scalar
-    ``eta / ((K c1 + eta)(n c2 + eta))`` over the best scalar ``<Eq. 4, S> / ||S||^2``,
-    ``S = Y~ Y~^T F~``).
+    Constant-free measures first (they do not depend on how ``c_1, c_2`` are estimated), with ``S = Y~ Y~^T F~``:
+    ``cos_signal`` (``cos(Eq. 4, S)``; Eq. 5 is a multiple of ``S``, so this is also ``cos(Eq. 4, Eq. 5)``),
+    ``kbest`` (the best scalar ``<Eq. 4, S> / ||S||^2``) and ``best_rel_err`` (``||Eq. 4 - kbest S|| / ||Eq. 4||``,
+    the error of the best multiple of ``S``, ``sqrt(1 - cos_signal^2)``). Then Eq. 5 with the constants of
+    :func:`lemma1_constants` (rule ``"subspace"``): ``c1, c2``, ``prefactor`` (Eq. 5's scalar), ``eq5_rel_err``
+    (``||Eq. 5 - Eq. 4|| / ||Eq. 4||``), ``norm_ratio`` (``||Eq. 5|| / ||Eq. 4||``), ``prefactor_ratio``
+    (``prefactor / kbest``); and the same two with the full-trace rule ``"trace"``: ``eq5_rel_err_trace``,
+    ``prefactor_ratio_trace``. Structure: ``n, K, rank`` (of ``F~``), ``cond``, ``lam_min``, ``lam_max`` (of the
+    nonzero spectrum of ``F~^T F~``), ``realizability_residual``, ``ftf_offdiag_ratio`` (mean |off-diag| / mean
+    |diag| of ``F~^T F~``), ``fft_offdiag_ratio`` (same for ``P_1^perp F F^T``), ``fft_dist_ideal`` (relative
+    distance of ``F F^T`` from ``a I + b 1 1^T``, the form in Lemma 1's proof;
+    :func:`li2core.measures.fft_dist_ideal`), ``G_inf_norm`` (``||Eq. 4||``).
 
     Paper: Lemma 1, Eq. 5, Eq. 4. Chapter: ``stage1_lazy``.
     """
@@ -502,28 +523,30 @@ def lemma1_measures(F: torch.Tensor, Y: torch.Tensor, eta: float) -> dict[str, f
     sv = _thin_svd(F, Y)
     G4 = _eq4_from_svd(sv, float(eta))
     S = signal_direction(F, Y)
+    g4 = float(G4.norm())
     c1, c2 = lemma1_constants(F)
-    kappa5 = lemma1_prefactor(F, float(eta))
-    G5 = kappa5 * S
     kbest = float((G4 * S).sum() / (S * S).sum())
     ones = torch.ones(1, n, dtype=F.dtype)
     lam = sv.s**2
-    return {
-        "n": n,
-        "K": K,
-        "rank": int(sv.s.numel()),
-        "cond": float(lam[0] / lam[-1]),
-        "lam_min": float(lam[-1]),
-        "lam_max": float(lam[0]),
+
+    def rel(A: torch.Tensor) -> float:
+        return float((A - G4).norm()) / g4 if g4 > 0 else float("nan")
+
+    out = {
+        "n": n, "K": K, "rank": int(sv.s.numel()),
+        "cond": float(lam[0] / lam[-1]), "lam_min": float(lam[-1]), "lam_max": float(lam[0]),
         "realizability_residual": realizability_residual(F, Y),
         "ftf_offdiag_ratio": float(ftf_offdiag_ratio(F[None], ones)[0]),
         "fft_offdiag_ratio": float(fft_offdiag_ratio(F[None], ones)[0]),
         "fft_dist_ideal": float(fft_dist_ideal(F[None], ones)[0]),
-        "c1": c1,
-        "c2": c2,
-        "G_inf_norm": float(G4.norm()),
-        "cos_signal": cosine(G4, S),
-        "eq5_rel_err": float((G5 - G4).norm() / G4.norm()) if float(G4.norm()) > 0 else float("nan"),
-        "norm_ratio": float(G5.norm() / G4.norm()) if float(G4.norm()) > 0 else float("nan"),
-        "prefactor_ratio": kappa5 / kbest if kbest != 0 else float("nan"),
+        "G_inf_norm": g4, "cos_signal": cosine(G4, S), "kbest": kbest, "best_rel_err": rel(kbest * S),
+        "c1": c1, "c2": c2,
     }
+    for rule, sfx in (("subspace", ""), ("trace", "_trace")):
+        kappa5 = lemma1_prefactor(F, float(eta), rule)
+        out[f"eq5_rel_err{sfx}"] = rel(kappa5 * S)
+        out[f"prefactor_ratio{sfx}"] = kappa5 / kbest if kbest != 0 else float("nan")
+        if not sfx:
+            out["prefactor"] = kappa5
+            out["norm_ratio"] = float((kappa5 * S).norm()) / g4 if g4 > 0 else float("nan")
+    return out

@@ -87,3 +87,29 @@ def test_figure_data_and_figures():
     for fig in (ch.fig3_dynamics(f), ch.fig3_two_stage(f[f["weight_decay"] == 0.01])):
         assert isinstance(fig, plt.Figure) and fig.axes[0].get_ylabel()
     plt.close("all")
+
+
+def test_grokking_summary_delay_and_gradient_ratios():
+    f = _frame()
+    f.loc[f["epoch"] == 0, "train_acc"] = 0.3  # fitted (seed mean >= 0.99) from epoch 10
+    f["G_F_loss_norm"] = 2.0 * f["G_F_norm"]
+    f.loc[f["weight_decay"] == 0.0, ["G_F_norm", "G_F_loss_norm"]] *= 0.5  # without decay: half as large
+    s = ch.grokking_summary(f, epochs=40, wd_on=0.01)
+    assert s["fit_epoch"] == 10.0 and s["delay"] == 20.0  # fitted at 10, grokked at 30
+    assert s["test_at_fit"] == pytest.approx(0.15)  # seed mean of 0.2 and 0.1 at epoch 10
+    # means over epochs 10..30 of i = 1, 2, 3: 2 with decay, 1 without
+    assert s["G_F_norm_on"] == pytest.approx(2.0) and s["G_F_norm_off"] == pytest.approx(1.0)
+    assert s["G_F_norm_ratio"] == pytest.approx(2.0) and s["G_F_loss_norm_ratio"] == pytest.approx(2.0)
+
+
+def test_gradient_figure_shows_both_gradients_and_is_legible():
+    from li2core.figures import check_legible
+
+    f = _frame()
+    f["G_F_loss_norm"] = 2.0 * f["G_F_norm"]
+    d = ch.fig3_gradient_data(f)
+    assert {"G_F_norm", "G_F_loss_norm", "ftf_offdiag_ratio", "fft_offdiag_ratio"} == set(d["metric"])
+    for fig in (ch.fig3_gradient(f), ch.fig3_dynamics(f), ch.fig3_two_stage(f[f["weight_decay"] == 0.01])):
+        check_legible(fig)  # raises if a text would show below 9 pt in the book
+        assert fig.get_figwidth() <= 8.0
+    plt.close("all")

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import li2core
-from li2core import fourier, theory
+from li2core import figures, fourier, pages, theory
 from li2core.chapters import fig5_scaling_law as ch
 from li2core.tasks import make_task, split
 
@@ -167,7 +167,12 @@ def test_fig5_phase_and_collapse():
     bnd["panel"] = bnd["group"].map(dict(zip(runs["group"], runs["panel"])))
     fig = ch.fig5_phase(runs, bnd)
     assert isinstance(fig, plt.Figure)
-    assert all(_labelled(ax) for ax in fig.axes[:2])
+    assert fig.axes[0].get_ylabel() and all(ax.get_xlabel() for ax in fig.axes[:2])  # shared y: left column only
+    assert fig.get_figwidth() <= figures.BOOK_WIDTH_IN
+    figures.check_legible(fig)
+    assert "train_min" not in d  # _runs() has no train accuracy
+    d2 = ch.fig5_phase_data(runs.assign(final_train_acc=1.0 - 0.1 * runs["seed"]))
+    assert (d2["train_min"] == 0.9).all() and list(d2.columns)[:8] == list(d.columns)
     fit = ch.fit_c(runs, n_boot=10)
     fig2 = ch.fig5_collapse(bnd, fit.c, fit.c_ci, slope=fit.slope, slope_se=fit.slope_se)
     assert isinstance(fig2, plt.Figure) and _labelled(fig2.axes[0])
@@ -210,7 +215,7 @@ def test_fig6_and_fig7_plot_data():
     assert e.loc[(0.01, "generalized"), "E_mean"] == pytest.approx(2.0)  # the inactive node (E = 9) is left out
     assert e.loc[(0.1, "not generalized"), "n_nodes"] == 3
     fig = ch.fig7_energy(nodes, {"fourier": 1.0, "memorization": 2.0})
-    assert all(_labelled(ax) for ax in fig.axes)
+    assert fig.axes[0].get_ylabel() and _labelled(fig.axes[1])  # stacked, shared x: the label is at the bottom
     plt.close("all")
 
 
@@ -316,3 +321,79 @@ def test_lr_configs_runs_at_and_learned_nodes():
     assert refs["fourier"] == pytest.approx(np.mean([r["fourier"] for r in ref]))  # the same rows per seed
     with pytest.raises(ValueError, match="one group"):
         ch.learned_nodes(res, [*cfgs[:3], ch.lr_configs("Z7", 0.6, [1e-2], 1)[0]])
+
+
+def _law_boundaries():
+    """Boundaries on Z_M (both cyclic panels) exactly on 2.6 ln M / M, and a panel on 1 / sqrt M."""
+    cyc = [(ch.CYCLIC_PANELS[i % 2], f"Z{M}", M, 2.6 * math.log(M) / M) for i, M in enumerate((11, 13, 17, 19, 23, 29))]
+    other = [("other", f"D{M // 2}", M, 1.5 / math.sqrt(M)) for M in (10, 14, 18, 22)]
+    bnd = pd.DataFrame(cyc + other, columns=["panel", "group", "M", "p_crit"]).assign(censored="")
+    censored = pd.DataFrame([dict(panel="other", group="D13", M=26, p_crit=np.nan, censored="above grid")])
+    return pd.concat([bnd, censored], ignore_index=True)
+
+
+def test_law_tests_per_panel_and_pooled():
+    bnd = _law_boundaries()
+    tests = ch.law_tests(bnd, [*ch.CYCLIC_PANELS, "other", "empty"])
+    assert list(tests) == [*ch.CYCLIC_PANELS, "other", "empty", "all cyclic Z_M", "all groups"]
+    assert tests["empty"] is None
+    cyc = tests["all cyclic Z_M"]
+    M = np.array([11, 13, 17, 19, 23, 29.0])
+    direct = theory.law_test(M, 2.6 * np.log(M) / M)
+    assert cyc["n"] == 6 and cyc["slope"] == pytest.approx(direct["slope"]) and abs(cyc["z"]["ln M / M"]) < 1e-6
+    assert tests["other"]["n"] == 4  # the censored D13 is left out
+    assert tests["other"]["slope"] == pytest.approx(-0.5)
+    t = ch.laws_table(tests)
+    assert t["set"].tolist() == [*ch.CYCLIC_PANELS, "other", "all cyclic Z_M", "all groups"]
+    assert list(t.columns) == ["set", "n", "M_min", "M_max", "slope", "se", "slope ln M / M", "slope 1 / M",
+                               "slope 1 / sqrt M", "z ln M / M", "z 1 / M", "z 1 / sqrt M", "resolved 1 / M",
+                               "resolved 1 / sqrt M"]
+    assert t.loc[t["set"] == "other", "M_max"].item() == 22
+    md = pages.frame_markdown(t.head(1))
+    assert md.splitlines()[0].startswith("| set | n |") and "yes" in md and "Z_M, M prime" in md
+
+
+def test_fig5_laws_figure_and_data():
+    bnd = _law_boundaries()
+    test = ch.law_tests(bnd, ["other"])["all cyclic Z_M"]
+    d = ch.fig5_laws_data(bnd)
+    assert len(d) == 10 and d["in_fit"].sum() == 6
+    assert list(d.columns) == ["panel", "group", "M", "p_crit", "in_fit", "fit ln M / M", "fit 1 / M", "fit 1 / sqrt M"]
+    fit = d[d["in_fit"]]
+    assert np.allclose(fit["fit ln M / M"], fit["p_crit"])  # the planted law is fitted exactly
+    ratio = fit["fit 1 / M"] * fit["M"]
+    assert np.allclose(ratio, ratio.iloc[0])  # each fitted curve is its law times one constant
+    fig = ch.fig5_laws(bnd, test)
+    assert _labelled(fig.axes[0]) and fig.axes[0].get_xscale() == "log"
+    figures.check_legible(fig)
+    plt.close("all")
+
+
+def test_memorised_counts_the_runs_that_fit_without_generalising():
+    f = pd.DataFrame(dict(final_test_acc=[0.1, 0.2, 0.9, 0.4], final_train_acc=[1.0, 0.95, 0.5, 0.995]))
+    m = ch.memorised(f)
+    assert m == {"n": 3, "n_fitted": 2, "min_train": 0.95}
+    assert ch.memorised(f, below=0.05)["n"] == 0 and np.isnan(ch.memorised(f, below=0.05)["min_train"])
+    g = pd.DataFrame(dict(test_acc=[0.5, 0.97], train_acc=[0.999, 1.0]))
+    assert ch.memorised(g, test="test_acc", train="train_acc", below=0.95) == {"n": 1, "n_fitted": 1, "min_train": 0.999}
+
+
+def test_every_figure_is_legible_at_the_book_width():
+    runs = _runs()
+    bnd = ch.boundary(runs).assign(panel=lambda b: b["group"].map(dict(zip(runs["group"], runs["panel"]))))
+    surv = pd.DataFrame(dict(M=[11] * 4 + [17] * 4, p=[0.5, 0.5, 0.9, 0.9] * 2, subset=[0, 1] * 4,
+                             survived=[False, True, True, True, False, False, True, False], purity=0.5, n_train=100))
+    lr_runs = pd.DataFrame(dict(epoch=[10] * 4, lr=[0.001, 0.001, 0.005, 0.005], seed=[0, 1] * 2,
+                                test_acc=[0.2, 0.96, 0.1, 0.99], train_acc=1.0))
+    nodes = pd.DataFrame(dict(lr=[0.001] * 4 + [0.005] * 4, seed=[0, 0, 1, 1] * 2, E=[1.0, 2.0, 2.0, 3.0] * 2,
+                              purity=0.5, active=True, outcome=["generalized"] * 4 + ["not generalized"] * 4))
+    budget = pd.DataFrame(dict(panel=["A", "A"], epoch=[100, 200], c=[3.0, 2.8], c_lo=2.5, c_hi=3.2, n=2,
+                               n_censored=0))
+    figs = [ch.fig5_phase(runs, bnd), ch.fig5_collapse(bnd, 2.5, (2.4, 2.6), slope=0.1, slope_se=0.2),
+            ch.fig5_budget(budget), ch.thm4_survival(surv), ch.fig6_lr(lr_runs, title="Z23, p = 0.375"),
+            ch.fig7_energy(nodes, {"fourier": 1.0, "memorization": 2.0})]
+    for fig in figs:
+        assert fig.get_figwidth() <= figures.BOOK_WIDTH_IN
+        figures.check_legible(fig)
+    assert ch.fig6_lr_data(lr_runs)["train_min"].tolist() == [1.0, 1.0]
+    plt.close("all")

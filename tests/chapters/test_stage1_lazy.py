@@ -12,17 +12,21 @@ import torch
 from li2core import tasks
 from li2core import theory as th
 from li2core.chapters import stage1_lazy as ch
+from li2core.figures import check_legible
 from li2core.models import init_weights
 
 DT = torch.float64
 
 
 def _labelled(fig):
-    """Every panel in the bottom row has an x label and every panel in the first column a y label."""
+    """Every panel in the bottom row has an x label and every panel in the first column a y label; and the figure
+    fits the book: at most 8 in wide, no text below 9 pt at display size (``check_legible`` raises otherwise)."""
     axes = [a for a in fig.axes if a.get_subplotspec() is not None]
     bottom = [a for a in axes if a.get_subplotspec().is_last_row()]
     left = [a for a in axes if a.get_subplotspec().is_first_col()]
-    return bool(bottom and left) and all(a.get_xlabel() for a in bottom) and all(a.get_ylabel() for a in left)
+    check_legible(fig)
+    return (bool(bottom and left) and all(a.get_xlabel() for a in bottom) and all(a.get_ylabel() for a in left)
+            and fig.get_figwidth() <= 8.0)
 
 
 def _curve_frame():
@@ -42,7 +46,11 @@ def test_lemma1_sweep_frame():
     row = df[(df["p"] == 0.5) & (df["K"] == 40) & (df["eta"] == 0.1)].iloc[0]
     assert row["n"] == n_half and row["K_over_n1"] == pytest.approx(40 / (n_half - 1))
     ff = ch.frozen_features("Z7", 0.5, 40, seed=0)
-    assert row["cos_signal"] == pytest.approx(th.lemma1_measures(ff.F, ff.Y, 0.1)["cos_signal"], abs=1e-12)
+    direct = th.lemma1_measures(ff.F, ff.Y, 0.1)
+    for col in ("cos_signal", "best_rel_err", "prefactor_ratio", "prefactor_ratio_trace", "eq5_rel_err_trace"):
+        assert row[col] == pytest.approx(direct[col], rel=1e-10, abs=1e-12)
+    # K = 40 > n - 1: the two rules of lemma1_constants differ (the trace rule's scalar is larger)
+    assert row["prefactor_ratio_trace"] > row["prefactor_ratio"]
     # K = 40 >= n - 1 = 23 at p = 0.5 (realizable); K = 40 < n - 1 = 48 at p = 1 (not)
     assert (df.loc[(df["K"] == 40) & (df["p"] == 0.5), "realizability_residual"] < 1e-10).all()
     assert (df.loc[(df["K"] == 40) & (df["p"] == 1.0), "realizability_residual"] > 0.1).all()
@@ -99,8 +107,11 @@ def test_stage1_lemma1_figure_and_data():
     assert isinstance(fig, plt.Figure) and _labelled(fig) and len(fig.axes) == 4
     d = ch.stage1_lemma1_data(df)
     assert len(d) == len(df)
-    for col in ("cos_signal", "eq5_rel_err", "ftf_offdiag_ratio", "G_inf_norm"):
+    for col in ("cos_signal", "prefactor_ratio", "eq5_rel_err", "G_inf_norm", "best_rel_err", "prefactor_ratio_trace",
+                "eq5_rel_err_trace", "ftf_offdiag_ratio", "cond"):
         assert d[col].sum() == pytest.approx(df[col].sum())
+    # the panels, constant-free cosine first
+    assert [a.get_ylabel() for a in fig.axes][:2] == [lab for _, lab, _ in ch._LEMMA1_PANELS][:2]
     plt.close(fig)
 
 

@@ -13,6 +13,7 @@ import li2core
 from li2core import TrainConfig
 from li2core import theory as th
 from li2core.chapters import thm1_energy as ch
+from li2core.figures import check_legible
 from li2core.tasks import make_task, split
 
 DT = torch.float64
@@ -67,6 +68,13 @@ def test_stage2_alignment_on_hand_built_updates():
     u = W0 / W0.norm(dim=0)
     sin = (1 - ((u * gE).sum(0) / gE.norm(dim=0)) ** 2).sqrt().numpy()
     np.testing.assert_allclose(v["gradE_tangent_share"].to_numpy(), sin, rtol=1e-10)
+    # the premise in F space, against Eq. 2 (the gradient of mse_sample w.r.t. F) built from the explicit X
+    X, Y = th.design("Z7", rows)
+    F = (X @ W0) ** 2
+    G = th.G_F(F, V0, Y)
+    S = (Y - Y.mean(0)) @ ((Y - Y.mean(0)).T @ F)
+    cos_f = ((G * S).sum(0) / (G.norm(dim=0) * S.norm(dim=0))).numpy()
+    np.testing.assert_allclose(v["gF_vs_signal"].to_numpy(), cos_f, rtol=1e-10)
     assert len(df[df["measure"] == "independence"]) == 1
     assert abs(v["independence"].iloc[0] - th.median_abs_offdiag_cos(lg.F)) < 1e-15
     p = v["purity"].to_numpy()
@@ -93,6 +101,8 @@ def test_thm1_gradcheck_plot_and_data():
     assert np.allclose(d.loc[d["activation"] == "sqr", "rel_err_fd"], 2e-9)
     fig = ch.thm1_gradcheck(fr)
     assert isinstance(fig, matplotlib.figure.Figure)
+    assert fig.get_figwidth() <= 8.0
+    check_legible(fig, "thm1_gradcheck")
     for ax in fig.axes:
         assert ax.get_xlabel() and ax.get_ylabel()
     matplotlib.pyplot.close(fig)
@@ -111,8 +121,11 @@ def test_thm1_alignment_plot_and_data():
     align = pd.concat(parts, ignore_index=True)
     curves = pd.DataFrame({"optimizer": ["adam"] * 3 + ["sgd"] * 3, "run": [0] * 3 + [1] * 3, "epoch": [0, 5, 10] * 2,
                            "train_acc": [0, 1, 1] * 2, "test_acc": [0, 0, 1] * 2})
-    windows = pd.DataFrame({"optimizer": ["adam", "sgd"], "run": [0, 1], "start": [5.0, 5.0], "end": [10.0, np.nan]})
+    windows = pd.DataFrame({"optimizer": ["adam", "sgd"], "run": [0, 1], "start": [5.0, 5.0], "end": [10.0, np.nan],
+                            "grok": [10.0, np.nan]})
     d = ch.thm1_alignment_data(align, curves, windows)
+    g = d[(d["series"] == "grok") & (d["optimizer"] == "adam")]
+    assert g["center"].tolist() == [10.0] and (g["panel"] == "stage II window").all()
     sel = d[(d["optimizer"] == "sgd") & (d["series"] == "purity") & (d["epoch"] == 5)]
     ref = align[(align["optimizer"] == "sgd") & (align["measure"] == "purity") & (align["epoch"] == 5)]["value"]
     assert abs(float(sel["center"].iloc[0]) - float(np.median(ref))) < 1e-12
@@ -120,9 +133,12 @@ def test_thm1_alignment_plot_and_data():
     assert d["panel"].notna().all()
     fig = ch.thm1_alignment(align, curves, windows, titles={"adam": "Adam"})
     assert isinstance(fig, matplotlib.figure.Figure)
+    assert fig.get_figwidth() <= 8.0
+    check_legible(fig, "thm1_alignment")  # every text >= 9 pt at the book's width
     for ax in fig.axes:
-        assert ax.get_ylabel()
-    assert fig.axes[-1].get_xlabel()
+        spec = ax.get_subplotspec()
+        assert ax.get_ylabel() or not spec.is_first_col()  # the rows share y: labels in the left column
+        assert ax.get_xlabel() or not spec.is_last_row()
     matplotlib.pyplot.close(fig)
 
 
@@ -191,20 +207,46 @@ def test_alignment_frame_tags_each_run():
     assert set(al.loc[al["run"] == 1, "optimizer"]) == {"sgd"} and set(al.loc[al["run"] == 1, "seed"]) == {1}
     direct = ch.stage2_alignment(res, 1, [0], rows[1])
     np.testing.assert_array_equal(al.loc[al["run"] == 1, "value"].to_numpy(), direct["value"].to_numpy())
+    # restricted to the Stage-II windows: run 0 only at epoch 2 (2 <= t < 4), run 1 has no window
+    win = pd.DataFrame({"run": [0, 1], "start": [1.0, np.nan], "end": [4.0, np.nan]})
+    aw = ch.alignment_frame(res, cfgs, 2, rows, windows=win)
+    assert set(aw["run"]) == {0} and set(aw["epoch"]) == {2}
+    np.testing.assert_array_equal(aw["value"].to_numpy(), al[(al["run"] == 0) & (al["epoch"] == 2)]["value"].to_numpy())
+    empty = ch.alignment_frame(res, cfgs, 2, rows, windows=win.assign(start=np.nan))
+    assert empty.empty and list(empty.columns) == list(al.columns)
 
 
 def test_stage2_windows_and_accuracy_curves():
-    cs = [TrainConfig(group="Z7", optimizer="adam", seed=0), TrainConfig(group="Z7", optimizer="sgd", seed=3)]
-    df = pd.DataFrame({"run": [0] * 4 + [1] * 4, "epoch": [0, 10, 20, 30] * 2, "optimizer": ["adam"] * 4 + ["sgd"] * 4,
-                       "train_acc": [0.1, 0.995, 1, 1, 0.2, 0.5, 0.99, 1], "test_acc": [0, 0.1, 0.96, 1, 0, 0, 0.5, 0.9],
+    cs = [TrainConfig(group="Z7", optimizer="adam", seed=0), TrainConfig(group="Z7", optimizer="sgd", seed=3),
+          TrainConfig(group="Z7", optimizer="sgd", seed=4)]
+    df = pd.DataFrame({"run": [0] * 5 + [1] * 5 + [2] * 5, "epoch": [30, 0, 10, 20, 40] * 3,  # rows out of order
+                       "optimizer": ["adam"] * 5 + ["sgd"] * 10,
+                       "train_acc": [1, 0.1, 0.995, 1, 1, 1, 0.2, 0.5, 0.99, 1, 0.1, 0.2, 0.3, 0.4, 0.5],
+                       "test_acc": [0.3, 0.05, 0.1, 0.19, 0.96, 0.25, 0, 0, 0.2, 0.29, 0, 0, 0, 0, 0],
                        "train_loss": 0.0})
-    w = ch.stage2_windows(df, cs, 0.99, 0.95)
-    assert list(w.columns) == ["run", "start", "end", "optimizer", "seed"]
-    assert w.loc[0, ["start", "end"]].tolist() == [10, 20] and w.loc[1, "start"] == 20 and np.isnan(w.loc[1, "end"])
-    assert w["optimizer"].tolist() == ["adam", "sgd"] and w["seed"].tolist() == [0, 3]
+    w = ch.stage2_windows(df, cs, 0.99, 0.1)
+    assert list(w.columns) == ["run", "start", "end", "test_at_start", "grok", "optimizer", "seed"]
+    # run 0: fitted at 10 (test 0.1); test >= 0.2 first at 30 (0.19 at 20 is not); groks at 40
+    assert w.loc[0, ["start", "end", "test_at_start", "grok"]].tolist() == pytest.approx([10, 30, 0.1, 40])
+    # run 1: fitted at 20 (test 0.2); 0.29 at 30 and 0.25 at 40 never reach 0.3; never groks
+    assert w.loc[1, "start"] == 20 and np.isnan(w.loc[1, "end"]) and np.isnan(w.loc[1, "grok"])
+    assert np.isnan(w.loc[2, "start"]) and np.isnan(w.loc[2, "end"])  # run 2 never fits its training set
+    assert w["optimizer"].tolist() == ["adam", "sgd", "sgd"] and w["seed"].tolist() == [0, 3, 4]
+    df = df[df["run"] < 2]
     cur = ch.accuracy_curves(df)
-    assert list(cur.columns) == ["run", "epoch", "train_acc", "test_acc", "optimizer"] and len(cur) == 8
+    assert list(cur.columns) == ["run", "epoch", "train_acc", "test_acc", "optimizer"] and len(cur) == 10
     assert cur["optimizer"].tolist() == df["optimizer"].tolist()
+
+
+def test_summary_table():
+    st = pd.DataFrame({"purity": [0.25, 0.5], "independence": [0.1, 0.125]}, index=pd.Index(["adam", "sgd"]))
+    t = ch.summary_table({"": st}, ["purity", "independence"])
+    lines = t.splitlines()
+    assert lines[0] == "| Stage-II median | Adam | SGD |" and len(lines) == 4
+    assert lines[2] == f"| {ch.SHORT_LABELS['purity']} | 0.25 | 0.50 |"
+    t2 = ch.summary_table({"a": st, "b": st * 2}, ["purity"], digits=3)
+    assert t2.splitlines()[0] == "| Stage-II median | Adam (a) | SGD (a) | Adam (b) | SGD (b) |"
+    assert t2.splitlines()[2].endswith("| 0.250 | 0.500 | 0.500 | 1.000 |")
 
 
 def test_optimizer_titles():

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
+from li2core import figures
 from li2core import theory as th
 from li2core.chapters import thm2_maxima as ch
 from li2core.groups import make
@@ -62,10 +63,28 @@ def test_thm2_irrep_counts(survey_frames):
     assert list(dict.fromkeys(d["group"])) == ["Z6", "S3"]  # order as given
     fig = ch.thm2_irrep_counts(frame)
     assert isinstance(fig, matplotlib.figure.Figure)
+    assert fig._supxlabel is not None and fig._supxlabel.get_text()  # one x label for all panels
     for ax in fig.axes:
         if ax.axison:
-            assert ax.get_xlabel() and ax.get_ylabel()
+            assert ax.get_ylabel()
+    figures.check_legible(fig)
+    assert fig.get_figwidth() <= figures.BOOK_WIDTH_IN
     matplotlib.pyplot.close(fig)
+
+
+def test_panel_rows():
+    # many-component groups get a full row, the others share rows two by two, in the order given
+    rows = ch._panel_rows(["A", "B", "C", "D", "E", "F"], {"A": 11, "B": 3, "C": 2, "D": 14, "E": 4, "F": 4})
+    assert rows == [["A"], ["B", "C"], ["D"], ["E", "F"]]
+    assert ch._panel_rows(["B", "A"], {"A": 11, "B": 3}) == [["B"], ["A"]]
+
+
+def test_figures_fit_the_book(survey_frames):
+    frame, spectra = survey_frames
+    for fig in (ch.thm2_energy_levels(frame), ch.thm2_hessian_spectra(frame, spectra)):
+        figures.check_legible(fig)
+        assert fig.get_figwidth() <= figures.BOOK_WIDTH_IN
+        matplotlib.pyplot.close(fig)
 
 
 def test_thm2_energy_levels(survey_frames):
@@ -77,7 +96,8 @@ def test_thm2_energy_levels(survey_frames):
     assert np.allclose(d["ratio_max"], 4.0)
     fig = ch.thm2_energy_levels(frame)
     ax = fig.axes[0]
-    assert ax.get_xlabel() and ax.get_ylabel() and ax.get_yscale() == "log"
+    assert ax.get_xlabel() and ax.get_xscale() == "log"  # one row per (group, kind), labelled on the y axis
+    assert [t.get_text() for t in ax.get_yticklabels()] == [f"{g}, {k}" for g, k in zip(d["group"], d["kind"])]
     matplotlib.pyplot.close(fig)
 
 
@@ -89,7 +109,8 @@ def test_thm2_hessian_spectra(survey_frames):
     assert len(d) == sum(2 * make(g).order - 1 for g in first["group"])
     fig = ch.thm2_hessian_spectra(frame, spectra)
     assert isinstance(fig, matplotlib.figure.Figure)
-    assert any(ax.get_ylabel() for ax in fig.axes) and all(ax.get_xlabel() for ax in fig.axes if ax.axison)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() and len(ax.get_yticklabels()) == len(first)  # one row per (group, kind)
     matplotlib.pyplot.close(fig)
 
 
@@ -189,3 +210,30 @@ def test_linear_lda():
     np.testing.assert_allclose(tr, th.class_signal(r.v_top, g, "linear", sp.train).numpy(), rtol=0, atol=0)
     np.testing.assert_allclose(te, th.class_signal(r.v_top, g, "linear", sp.test).numpy(), rtol=0, atol=0)
     assert abs(r.E_top_test - float(th.energy(r.v_top, g, "linear", rows=sp.test))) == 0
+
+
+def test_irrep_list():
+    assert ch.irrep_list(make("Z6")) == "(1, complex) × 2, (1, real) × 1"
+    assert ch.irrep_list(make("S3")) == "(1, real) × 1, (2, real) × 1"
+
+
+def test_survey_numbers(surveyed):
+    G, sv = surveyed
+    t = ch.cross_term_ratios(G, sv.surveys, seed=1, n_random=5)
+    c = ch.cor2_table(sv.frame, G)
+    n = ch.survey_numbers(sv.frame, G, t, c)
+    f = sv.frame
+    assert n["n_total"] == 36 and n["n_converged"] == int(f["converged"].sum())
+    assert n["components_missing"] == 0 and n["n_pos_max"] == 0
+    assert abs(n["ratio_min"] - 4) < 1e-8 and abs(n["ratio_max"] - 4) < 1e-8  # the factor 4 (the dropped 2)
+    assert abs(n["coef1_min"] - 4) < 1e-10 and abs(n["paper_form_max"] - 1) < 1e-8
+    real1 = f[(f["dim"] == 1) & (f["type"] == "real")]  # j = 3 of Z6 and the sign irrep of S3
+    assert n["n_real1"] == len(real1) > 0 and n["real1_strict"] == 1.0 and n["real1_top_rel"] < 0
+    assert n["n_other"] == 36 - len(real1) and n["other_zero_min"] >= 1 and n["other_dist_median"] > 0.1
+    assert n["cor2_pure"] and n["cor2_freq_ok"] and abs(n["cor2_even_ratio"] - 2) < 1e-10
+    assert "S3" in n["sign_share"] and "Z5" not in n["sign_share"]  # non-Abelian groups only
+    assert n["quaternionic"] == "—"  # no quaternionic irrep among Z5, Z6, S3
+    assert n["zeros"].startswith("1-d complex pair: 2")
+    G_dic = {"Dic3": make("Dic3")}
+    q = ch.survey_numbers(ch.survey_groups(G_dic, 8, 0).frame, G_dic, t.iloc[:1], c.iloc[:0])
+    assert q["quaternionic"] == "Dic3: E* = 1.5 = 1 × M/8"  # the quaternionic 2-d irrep sits at M/8

@@ -9,16 +9,22 @@ import pandas as pd
 import pytest
 import torch
 
-from li2core import fourier
+from li2core import figures, fourier
 from li2core import theory as th
 from li2core.chapters import thm3_reconstruction as ch
 from li2core.groups import make
 
 
 def _labelled(fig):
+    """The first axes has a y label; every axes has an x label or shares its x axis with one that has."""
     axes = [a for a in fig.axes if a.get_visible()]
-    assert axes and all(a.get_xlabel() and a.get_ylabel() for a in axes[:1])
-    assert all(a.get_xlabel() for a in axes)
+    assert axes and axes[0].get_ylabel()
+    for a in axes:
+        assert a.get_xlabel() or any(b.get_xlabel() for b in a.get_shared_x_axes().get_siblings(a))
+
+
+def _paper_lines(ax):
+    return [ln for ln in ax.get_lines() if ln.get_label().startswith("paper")]
 
 
 def test_thm3_plots():
@@ -44,7 +50,42 @@ def test_thm3_plots():
     assert d["case"].tolist() == ["B", "B", "A"]
     fig = ch.thm3_per_component(pc)
     _labelled(fig)
+    # the paper's count is drawn only where it is given (case B), not for case A (NaN: real weights)
+    by_title = {a.get_title(): a for a in fig.axes if a.get_visible()}
+    assert len(_paper_lines(by_title["B"])) == 1 and not _paper_lines(by_title["A"])
     plt.close(fig)
+    for f in (ch.thm3_residual_vs_K(curve, {"x": 2}), ch.thm3_offsets(off), ch.thm3_per_component(pc)):
+        figures.check_legible(f)
+        assert f.get_figwidth() <= figures.BOOK_WIDTH_IN
+        plt.close(f)
+
+
+def test_min_width():
+    assert ch.min_width({1: 0.5, 2: 1e-12, 3: 1e-13}) == 2
+    assert ch.min_width({1: 1e-12, 2: 0.3, 3: 1e-13}) == 3  # from the minimum on, every width reconstructs
+    assert ch.min_width({1: 0.5, 2: 0.4}) is None
+    assert ch.min_width({1: 1e-5, 2: 1e-9}, tol=1e-4) == 1
+
+
+def test_width_table_and_paper_form(z5, learned):
+    lr, lc = learned
+    curves = {ch.QUADRATURE: [{"K": 1, "residual": 0.3}, {"K": 2, "residual": 1e-14}],
+              ch.PM_COMPLEX: [{"K": 1, "residual": 0.2}, {"K": 2, "residual": 1e-15}],
+              ch.MEMORISATION: [{"K": 24, "residual": 0.1}, {"K": 25, "residual": 0.0}],
+              ch.EXACT_REAL: [{"K": 1, "residual": 0.9}, {"K": 2, "residual": 2 ** -0.5}]}
+    t = ch.width_table(curves, M5).set_index("family")
+    assert t.loc[ch.QUADRATURE, "paper"] == "—" and t.loc[ch.QUADRATURE, "weights"] == "real"  # no real count
+    assert t.loc[ch.PM_COMPLEX, "paper"] == "2M − 2 = 8" and t.loc[ch.MEMORISATION, "paper"] == "M² = 25"
+    assert t.loc[ch.PM_COMPLEX, "measured minimum K"] == "2" and t.loc[ch.MEMORISATION, "measured minimum K"] == "25"
+    assert t.loc[ch.PM_COMPLEX, "residual, one node fewer"] == 0.2
+    assert t.loc[ch.EXACT_REAL, "measured minimum K"] == "none"
+    assert np.isnan(t.loc[ch.EXACT_REAL, "residual, one node fewer"])
+    # the paper's form [u; +-P u]: distance 0 for such nodes, sqrt 2 for the learned complex maxima
+    W, _ = fourier.real_fourier_nodes(M5, 2, offset=0.0, seed=0)
+    np.testing.assert_allclose(ch.paper_form_distance(W.T, z5).numpy(), 0.0, atol=1e-12)
+    np.testing.assert_allclose(ch.paper_form_distance(lc.W, z5).numpy(), 2 ** 0.5, rtol=1e-8)
+    assert ch.complex_paper_form_energy(z5) < 1e-12  # over C the paper's form carries no label term
+    assert abs(float(th.energy_complex(fourier.complex_fourier_node(M5, 1), z5)[0]) - M5 / 2) < 1e-9
 
 
 # --- frame builders moved from the notebook (tiny sizes: Z5, S3) ---------------------------------------------------
@@ -132,6 +173,13 @@ def test_learned_complex_maxima_and_widths(z5, learned):
     assert abs(r.half_complex - 2 ** -0.5) < 1e-9
     assert r.learned3 <= TOL and r.learned2 >= GAP and r.pairs3 <= TOL and r.pairs2 >= GAP
     assert r.pm == th.reconstruct_complex(cw.W_pm, z5, "complex").residual
+    # the paper's count 2M - 2 with the real-part readout: constructed +- pairs and 4 learned maxima per pair
+    assert r.pm_real <= TOL and r.pm_real == th.reconstruct_complex(cw.W_pm, z5, "real").residual
+    assert r.pairs4 <= TOL
+    W4 = lc.W[th.round_robin(torch.minimum(lc.k, M5 - lc.k), 4)].T
+    assert W4.shape[1] == 2 * M5 - 2
+    assert r.pairs4 == th.reconstruct_complex(W4, z5, "real", rtol=1e-10).residual
+    assert r.pairs4_default == th.reconstruct_complex(W4, z5, "real").residual
 
 
 def test_dense_node_curves_and_frames(z5):
@@ -146,7 +194,7 @@ def test_dense_node_curves_and_frames(z5):
     df = ch.curve_frame(curves)
     assert list(df.columns) == ["family", "K", "residual", "rank", "V_norm"] and len(df) == 2 * len(Ks)
     assert df["family"].tolist() == [ch.MEMORISATION] * len(Ks) + [ch.RANDOM] * len(Ks)
-    assert ch.width_marks(11) == {"$M-1$": 10, "$2M-2$ (paper)": 20, "$3(M-1)$": 30, "$4(M-1)$": 40,
+    assert ch.width_marks(11) == {"$M-1$": 10, "$2M-2$ (paper, complex)": 20, "$3(M-1)$": 30, "$4(M-1)$": 40,
                                   "$M^2-1$": 120}
 
 
@@ -169,10 +217,10 @@ def test_per_component_frame(z5):
     assert list(d.columns) == ["case", "per", "residual", "span", "paper", "x_label"] and len(d) == 8 + 6 + 2
     real = d[d["case"] == "Z5: learned real maxima"]
     assert real["per"].tolist() == list(range(1, 9)) and real["residual"].tolist() == [1.0 / (j * nf) for j in range(1, 9)]
-    assert (real["span"] == 8).all() and (real["paper"] == 4.0).all()
+    assert (real["span"] == 8).all() and real["paper"].isna().all()  # no paper count for real weights
     cls = d[d["case"] == "Z5: learned complex maxima, complex LS"]
     assert cls["residual"].tolist() == [2.0 / (j * (M5 - 1)) for j in range(1, 4)] and (cls["paper"] == 2.0).all()
     re = d[d["case"] == "Z5: learned complex maxima, Re readout"]
     assert re["residual"].tolist() == [th.reconstruct_complex(Wp[:, : j * nf], z5, "real").residual for j in range(1, 4)]
     s3 = d[d["case"] == "S3: learned real maxima"]
-    assert s3["residual"].tolist() == [0.5, 1e-13] and (s3["span"] == 2).all() and (s3["paper"] == 32.0).all()
+    assert s3["residual"].tolist() == [0.5, 1e-13] and (s3["span"] == 2).all() and s3["paper"].isna().all()

@@ -15,6 +15,7 @@ import torch
 from li2core import groups
 from li2core import theory as th
 from li2core.chapters import thm5_memorization as ch
+from li2core.figures import check_legible
 from li2core.threads import one_torch_thread
 
 
@@ -24,8 +25,15 @@ def test_thm5_plots():
     d = ch.thm5_profiles_data(prof)
     assert len(d) == 4 and sorted(d["s"]) == sorted(prof["s"])
     fig = ch.thm5_profiles(prof)
-    assert isinstance(fig, plt.Figure)
-    assert all(a.get_xlabel() and a.get_ylabel() for a in fig.axes)
+    assert isinstance(fig, plt.Figure) and fig.get_figwidth() <= 8.0
+    drawn = [a for a in fig.axes if a.axison]
+    assert len(drawn) == 1 and all(a.get_xlabel() and a.get_ylabel() for a in drawn)
+    check_legible(fig, "thm5_profiles")
+    plt.close(fig)
+    three = pd.concat([prof.assign(activation=a) for a in ("sqr", "relu", "silu")])
+    fig = ch.thm5_profiles(three)  # 3 panels + the legend cell: a 2 x 2 grid
+    assert len([a for a in fig.axes if a.axison]) == 3 and len(fig.axes) == 4 and fig.get_figwidth() <= 8.0
+    check_legible(fig, "thm5_profiles")
     plt.close(fig)
     mx = pd.DataFrame({"activation": ["sqr", "sqr", "silu", "silu", "silu"], "method": ["m1", "m1", "m1", "m2", "m2"],
                        "E_ratio": [1.0, 1.0, 0.4, 1.0, 0.4]})
@@ -33,7 +41,9 @@ def test_thm5_plots():
     n = mx.groupby(["activation", "method"]).size()
     assert [n[(a, m)] for a, m in zip(d["activation"], d["method"])] == d["n"].tolist()
     fig = ch.thm5_maxima(mx)
-    assert isinstance(fig, plt.Figure) and fig.axes[0].get_ylabel()
+    assert isinstance(fig, plt.Figure) and fig.axes[0].get_ylabel() and len(fig.axes) == 2
+    assert fig.get_figwidth() <= 8.0
+    check_legible(fig, "thm5_maxima")
     plt.close(fig)
 
 
@@ -41,6 +51,7 @@ def test_thm5_plots():
 
 ACTS = ["sqr", "relu", "silu"]
 H = 2  # the single target
+SEEDS = [0, 1, 2]  # random starts of the reduced problem
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +60,7 @@ def tiny():
     G = groups.make("Z5")
     p = th.single_target_probabilities(G.order, 0)
     with one_torch_thread():
-        sol = ch.reduced_solutions(p, ACTS)
+        sol = ch.reduced_solutions(p, ACTS, seeds=SEEDS)
         info = ch.reference_nodes(sol.reduced, G, H, p, ACTS)
         W0 = th.random_starts(6, G.order, seed=1)
         ends = ch.full_energy_ascents(W0, G, H, p, info, ACTS, steps=300, flow_activations=["relu", "silu"],
@@ -67,22 +78,36 @@ def _pair_sums_by_table(w, G, h):
 
 def test_reduced_solutions_and_certificates(tiny):
     p, sol = tiny["p"], tiny["sol"]
-    red, kkt, lam, F = sol
-    assert list(red) == ACTS and list(kkt) == ACTS and list(lam) == ACTS and list(F) == ACTS
+    red, kkt, lam, F, per, dev = sol
+    assert list(red) == ACTS and list(kkt) == ACTS and list(lam) == ACTS and list(F) == ACTS and list(per) == ACTS
     for act in ACTS:
-        torch.testing.assert_close(red[act], th.memorization_reduced(p, act), rtol=0, atol=0)
-        assert float((red[act] - kkt[act]).abs().max()) < 1e-8
+        assert per[act].shape == (len(SEEDS), 5) and dev[act].shape == (len(SEEDS),)
+        torch.testing.assert_close(red[act], per[act][0], rtol=0, atol=0)
+        for i, seed in enumerate(SEEDS):  # each row: the ascent from the random start of that seed
+            torch.testing.assert_close(per[act][i], th.memorization_reduced(p, act, start="random", seed=seed),
+                                       rtol=0, atol=0)
+            s0 = th.memorization_reduced(p, act, steps=0, start="random", seed=seed)
+            assert float(dev[act][i]) == pytest.approx(float((s0 - kkt[act]).abs().max()))
+        assert float(dev[act].min()) > 1e-2  # the starts are not the answer
+        assert float((per[act] - kkt[act]).abs().max()) < 1e-8
         assert F[act] == pytest.approx(float((p * {"sqr": red[act] ** 2, "relu": red[act].clamp_min(0),
                                                     "silu": torch.nn.functional.silu(red[act])}[act]).sum()))
-    cert = ch.reduced_certificates(red, p)
-    assert cert["mass_sqr"] == pytest.approx(1.0, abs=1e-9)
-    assert cert["relu_dev"] < 1e-8
-    assert cert["silu_min"] > 0 and cert["silu_ordered"] is True and cert["kkt_rel"] < 1e-6
-    assert cert["kkt_mean"] == pytest.approx(2 * lam["silu"], rel=1e-6)
+    with pytest.raises(ValueError, match="seeds"):
+        ch.reduced_solutions(p, ["sqr"], seeds=[])
+    for sols in (red, per):  # one solution per activation, or one per start
+        cert = ch.reduced_certificates(sols, p)
+        assert cert["mass_sqr"] == pytest.approx(1.0, abs=1e-9) and cert["F_sqr_gap"] < 1e-12
+        assert cert["relu_dev"] < 1e-8 and cert["F_relu_gap"] < 1e-12
+        assert cert["silu_min"] > 0 and cert["silu_ordered"] is True and cert["kkt_rel"] < 1e-6
+        assert cert["kkt_mean"] == pytest.approx(2 * lam["silu"], rel=1e-6)
     only_relu = ch.reduced_certificates({"relu": red["relu"]}, p)
     assert math.isnan(only_relu["mass_sqr"]) and "silu_min" not in only_relu and only_relu["relu_dev"] < 1e-8
-    # a non-focused s has a share below 1
+    # a non-focused s has a share below 1; the worst start counts
     assert ch.reduced_certificates({"sqr": red["relu"]}, p)["mass_sqr"] < 0.9
+    mixed = torch.stack([red["sqr"], red["relu"]])
+    assert ch.reduced_certificates({"sqr": mixed}, p)["mass_sqr"] < 0.9
+    bad_order = torch.stack([red["silu"], red["silu"].flip(0)])
+    assert ch.reduced_certificates({"silu": bad_order}, p)["silu_ordered"] is False
 
 
 def test_reference_nodes(tiny):

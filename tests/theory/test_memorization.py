@@ -40,6 +40,60 @@ def test_memorization_reduced():
     assert obj(s) > obj(math.sqrt(2) * p / p.norm()) and obj(s) > math.sqrt(2) * 0 + obj(torch.eye(7, dtype=DT)[gstar] * math.sqrt(2))
 
 
+
+def _closed_form(p, act):
+    """Theorem 5's solution of the reduced problem by its closed form: focused ``sqrt 2 e_{g*}`` (sqr, relusqr),
+    ``sqrt 2 p / ||p||`` (relu, linear; Cauchy-Schwarz), the KKT solution of Lemma 5-6 (silu)."""
+    if act in ("sqr", "relusqr"):
+        s = torch.zeros_like(p)
+        s[int(p.argmax())] = math.sqrt(2)
+        return s
+    if act in ("relu", "linear"):
+        return math.sqrt(2) * p / p.norm()
+    return th.memorization_kkt(p, act)[0]
+
+
+@pytest.mark.parametrize("M, p_seed", [(7, 0), (11, 0), (23, 4)])
+@pytest.mark.parametrize("act, atol", [("sqr", 1e-9), ("relusqr", 1e-9), ("relu", 1e-11), ("linear", 1e-11),
+                                       ("silu", 1e-9)])
+def test_memorization_reduced_from_random_starts_reaches_the_closed_forms(M, p_seed, act, atol):
+    """From random points of the positive orthant (several seeds), not from the answer: the projected ascent
+    reaches the focused solution (sqr, relusqr), s proportional to p (relu, linear) and the KKT solution (silu),
+    within ``atol`` (max |s - s_closed|; the solver stops at a relative KKT residual of 1e-12)."""
+    p = th.single_target_probabilities(M, p_seed)
+    ref = _closed_form(p, act)
+    for seed in range(5):
+        s0 = th.memorization_reduced(p, act, steps=0, start="random", seed=seed)  # the start itself
+        assert abs(float(s0.norm()) - math.sqrt(2)) < 1e-12 and bool((s0 >= 0).all())
+        assert float((s0 - ref).abs().max()) > 1e-2  # the start is not the answer: the check can fail
+        s = th.memorization_reduced(p, act, start="random", seed=seed)
+        assert abs(float(s.pow(2).sum()) - 2) < 1e-12 and bool((s >= 0).all())
+        torch.testing.assert_close(s, ref, rtol=0, atol=atol)
+
+
+def test_memorization_reduced_starts():
+    p = th.single_target_probabilities(9, 2)
+    # the default start is sqrt 2 p / ||p||: ReLU's answer, where the ascent stops at once
+    torch.testing.assert_close(th.memorization_reduced(p, "relu", steps=0), math.sqrt(2) * p / p.norm(), rtol=0,
+                               atol=1e-15)
+    torch.testing.assert_close(th.memorization_reduced(p, "silu"), th.memorization_reduced(p, "silu", start=None))
+    a = th.memorization_reduced(p, "sqr", steps=0, start="random", seed=3)
+    torch.testing.assert_close(a, th.memorization_reduced(p, "sqr", steps=0, start="random", seed=3), rtol=0, atol=0)
+    assert not torch.equal(a, th.memorization_reduced(p, "sqr", steps=0, start="random", seed=4))
+    # an explicit start is rescaled onto the sphere of radius sqrt 2
+    s0 = torch.arange(1.0, 10.0, dtype=DT)
+    torch.testing.assert_close(th.memorization_reduced(p, "sqr", steps=0, start=s0), math.sqrt(2) * s0 / s0.norm())
+    torch.testing.assert_close(th.memorization_reduced(p, "silu", start=s0), th.memorization_kkt(p, "silu")[0],
+                               rtol=0, atol=1e-9)
+    with pytest.raises(ValueError, match="start"):
+        th.memorization_reduced(p, "sqr", start="uniform")
+    with pytest.raises(ValueError, match="start"):
+        th.memorization_reduced(p, "sqr", start=-s0)
+    with pytest.raises(ValueError, match="start"):
+        th.memorization_reduced(p, "sqr", start=s0[:3])
+    with pytest.raises(ValueError, match="seed"):
+        th.memorization_reduced(p, "sqr", start="random", seed=1.5)
+
 def test_memorization_nodes_reconstruct_with_M2_minus_1():
     M = 5
     W = th.memorization_nodes(M)

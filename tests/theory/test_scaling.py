@@ -71,3 +71,46 @@ def test_bootstrap_c_is_seeded_and_degenerate_without_seed_noise():
     noisy = [(M, xs, np.clip(A + rng.normal(0, 0.3, A.shape), 0, 1)) for M, xs, A in grids]
     a, b = th.bootstrap_c(noisy, 0.5, 80, seed=3), th.bootstrap_c(noisy, 0.5, 80, seed=3)
     assert a == b and a[0][0] < a[0][1] and a[1] > 0  # same seed, same numbers; seed noise gives a real interval
+
+
+def test_law_slopes_over_a_range():
+    M = np.array([11.0, 13.0, 17.0, 19.0, 23.0, 29.0])
+    s = th.law_slopes(M)
+    assert list(s) == list(th.LAWS) == ["ln M / M", "1 / M", "1 / sqrt M"]
+    assert s["1 / M"] == pytest.approx(-1.0) and s["1 / sqrt M"] == pytest.approx(-0.5)
+    x = np.log(M)
+    direct = np.polyfit(x, np.log(np.log(M) / M), 1)[0]
+    assert s["ln M / M"] == pytest.approx(direct, rel=1e-12)
+    assert -1 + 1 / np.log(M.max()) < s["ln M / M"] < -1 + 1 / np.log(M.min())  # the local slope -1 + 1/ln M
+    with pytest.raises(ValueError, match="two distinct"):
+        th.law_slopes([11.0, 11.0])
+
+
+def test_law_test_finds_the_planted_law_and_says_what_the_range_resolves():
+    M = np.array([11.0, 12, 13, 15, 17, 19, 20, 23, 24, 28, 29])
+    wiggle = 0.01 * (-1.0) ** np.arange(M.size)  # 1 % scatter about the law, no trend
+    for law in th.LAWS:
+        p = 3.0 * th.LAWS[law](M) * np.exp(wiggle)
+        t = th.law_test(M, p)
+        assert t["n"] == M.size and (t["M_min"], t["M_max"]) == (11.0, 29.0)
+        assert t["consistent"][law] and abs(t["z"][law]) < 1
+        assert t["resolved"] == {"1 / M": True, "1 / sqrt M": True}  # 1 % scatter: every law is resolved
+        assert all(not t["consistent"][k] for k in th.LAWS if k != law)
+    # z is (slope - predicted) / se, and the separation and the error needed come from the predictions alone
+    p = np.log(M) / M * np.exp(0.07 * np.sin(2.3 * np.arange(M.size)))  # about 5 % scatter
+    t = th.law_test(M, p)
+    b, se = np.polyfit(np.log(M), np.log(p), 1, cov=True)
+    assert t["slope"] == pytest.approx(b[0]) and t["se"] == pytest.approx(np.sqrt(se[0, 0]))
+    pred = th.law_slopes(M)
+    assert t["z"]["1 / M"] == pytest.approx((t["slope"] + 1) / t["se"])
+    assert t["separation"]["1 / sqrt M"] == pytest.approx(abs(pred["ln M / M"] + 0.5))
+    assert t["se_needed"]["1 / M"] == pytest.approx(t["separation"]["1 / M"] / 4)
+    # 5 % scatter over M = 11 .. 29: 1/M is resolved, 1/sqrt M (0.15 away from ln M / M) is not
+    assert t["resolved"] == {"1 / M": True, "1 / sqrt M": False}
+    # a wide range resolves both at the same scatter
+    Mw = np.array([23.0, 31, 41, 53, 61, 71, 83, 97, 109, 127, 24, 32, 40, 48, 60, 72, 84, 96, 108, 120])
+    tw = th.law_test(Mw, np.log(Mw) / Mw * np.exp(0.07 * np.sin(2.3 * np.arange(Mw.size))))
+    assert tw["resolved"] == {"1 / M": True, "1 / sqrt M": True} and tw["consistent"]["ln M / M"]
+    # censored (NaN) boundaries are left out
+    t2 = th.law_test(np.append(M, 31.0), np.append(p, np.nan))
+    assert t2["n"] == M.size and t2["slope"] == pytest.approx(t["slope"])

@@ -195,6 +195,40 @@ def test_lemma1_constants_and_eq5_exact_in_the_isotropic_case():
     assert th.cosine(th.G_F_lemma1(F, Y, eta), th.G_F_infinity(F, Y, eta, method="inverse")) < 1 - 1e-6
 
 
+def test_lemma1_constants_are_matched_on_the_subspaces_eq4_uses():
+    """Rule "subspace": n c2 is the mean nonzero eigenvalue of F~^T F~ and K c1 the mean eigenvalue of F~ F~^T on
+    1^perp (eigvalsh, independently of the library's SVD); rule "trace" averages over all K eigenvalues of F~^T F~.
+    With K > n - 1 the two rules differ by K / (n - 1)."""
+    F, _, _ = _features(12, 40, seed=7)  # K = 40 > n - 1 = 11
+    n, K = F.shape
+    Ft = center(F)
+    ev_k = torch.linalg.eigvalsh(Ft.T @ Ft)  # K eigenvalues, K - n + 1 of them zero
+    nonzero = ev_k[ev_k > 1e-9 * ev_k.max()]
+    ev_n = torch.linalg.eigvalsh(Ft @ Ft.T)  # n eigenvalues, one zero (along 1)
+    assert nonzero.numel() == n - 1 and int((ev_n > 1e-9 * ev_n.max()).sum()) == n - 1
+    c1, c2 = th.lemma1_constants(F)
+    assert n * c2 == pytest.approx(float(nonzero.mean()), rel=1e-10)
+    assert K * c1 == pytest.approx(float(ev_n.sum()) / (n - 1), rel=1e-10)
+    assert K * c1 == pytest.approx(n * c2, rel=1e-10)  # K >= n - 1: both the mean nonzero eigenvalue
+    c1t, c2t = th.lemma1_constants(F, "trace")
+    assert n * c2t == pytest.approx(float(ev_k.mean()), rel=1e-10) and c1t == pytest.approx(c1, rel=1e-12)
+    assert c2 / c2t == pytest.approx(K / (n - 1), rel=1e-10)
+    for eta in (1e-9, 0.3):  # the prefactors differ by (n c2 + eta) / (n c2t + eta), -> K / (n - 1) as eta -> 0
+        ratio = th.lemma1_prefactor(F, eta, "trace") / th.lemma1_prefactor(F, eta)
+        assert ratio == pytest.approx((n * c2 + eta) / (n * c2t + eta), rel=1e-10)
+    assert th.lemma1_prefactor(F, 1e-9, "trace") / th.lemma1_prefactor(F, 1e-9) == pytest.approx(K / (n - 1), rel=1e-6)
+    # K < n - 1: F~^T F~ has full rank K, the rules agree; K c1 still averages over all of 1^perp
+    F2, _, _ = _features(30, 8, seed=3)
+    n2, K2 = F2.shape
+    ev2 = torch.linalg.eigvalsh(center(F2).T @ center(F2))
+    c1, c2 = th.lemma1_constants(F2)
+    assert (c1, c2) == pytest.approx(th.lemma1_constants(F2, "trace"), rel=1e-12)
+    assert n2 * c2 == pytest.approx(float(ev2.mean()), rel=1e-10)
+    assert K2 * c1 == pytest.approx(float(ev2.sum()) / (n2 - 1), rel=1e-10)
+    with pytest.raises(ValueError, match="rule"):
+        th.lemma1_constants(F2, "nonzero")
+
+
 def test_cosine():
     A = torch.randn(4, 3, generator=torch.Generator().manual_seed(2), dtype=DT)
     assert abs(th.cosine(A, 2 * A) - 1) < 1e-14 and abs(th.cosine(A, -A) + 1) < 1e-14
@@ -414,7 +448,25 @@ def test_lemma1_measures_against_independent_computations():
     assert d["eq5_rel_err"] == pytest.approx(float((G5 - G4).norm() / G4.norm()), rel=1e-9)
     assert d["norm_ratio"] == pytest.approx(float(G5.norm() / G4.norm()), rel=1e-9)
     kbest = float((G4 * S).sum() / (S * S).sum())
+    assert d["kbest"] == pytest.approx(kbest, rel=1e-9)
     assert d["prefactor_ratio"] == pytest.approx(float(G5.norm() / S.norm()) / kbest, rel=1e-9)
+    assert d["prefactor"] == pytest.approx(float(G5.norm() / S.norm()), rel=1e-9)
+    # the best multiple of S: its error is sqrt(1 - cos^2) and no multiple does better
+    assert d["best_rel_err"] == pytest.approx(float((G4 - kbest * S).norm() / G4.norm()), rel=1e-9)
+    assert d["best_rel_err"] == pytest.approx(math.sqrt(1 - d["cos_signal"] ** 2), rel=1e-9)
+    assert d["best_rel_err"] <= d["eq5_rel_err"] + 1e-12
+    # K < n - 1: the trace rule is the same rule
+    assert d["eq5_rel_err_trace"] == pytest.approx(d["eq5_rel_err"], rel=1e-12)
+    # K > n - 1: the trace rule's prefactor is (n c2 + eta) / (n c2_trace + eta) times larger (-> K / (n - 1))
+    Fw, Yw, _ = _features(12, 40, seed=7)
+    dw = th.lemma1_measures(Fw, Yw, eta)
+    Ftw = center(Fw)
+    ev = torch.linalg.eigvalsh(Ftw.T @ Ftw)
+    nc2, nc2t = float(ev[ev > 1e-9 * ev.max()].mean()), float(ev.mean())
+    assert dw["prefactor_ratio_trace"] / dw["prefactor_ratio"] == pytest.approx((nc2 + eta) / (nc2t + eta), rel=1e-9)
+    G4w = th.G_F_infinity(Fw, Yw, eta, method="inverse")
+    G5t = th.lemma1_prefactor(Fw, eta, "trace") * th.signal_direction(Fw, Yw)
+    assert dw["eq5_rel_err_trace"] == pytest.approx(float((G5t - G4w).norm() / G4w.norm()), rel=1e-8)
     assert d["ftf_offdiag_ratio"] == pytest.approx(float(measures.ftf_offdiag_ratio(F[None], ones)[0]), rel=1e-12)
     assert d["fft_dist_ideal"] == pytest.approx(float(measures.fft_dist_ideal(F[None], ones)[0]), rel=1e-12)
     ev = torch.linalg.eigvalsh(Ft.T @ Ft)
