@@ -108,7 +108,7 @@ notes = [ch.energy_note(energy_df)]
 # %% [markdown]
 # ```{glue:figure} notes_energy_ratio
 # :name: fig-notes-on-the-paper-energy-ratio
-# :alt: The energy at unit-norm single-frequency nodes of Z_M against M, computed values as dots and the paper's constants as crosses, for complex pairs and for the real frequency M/2; the computed dots lie four times higher.
+# :alt: The energy at unit-norm single-frequency nodes of Z_M against M, computed values as dots and the paper's constants as crosses, for complex pairs and for the real frequency M/2; the computed dots lie above the crosses by one constant factor, given in the caption.
 # :figwidth: 90%
 #
 # **The energy at a maximum against the paper's constant.** Computed $\mathcal E$ (dots) and the paper's $M/16$,
