@@ -96,13 +96,13 @@ def grokking_summary(frame: pd.DataFrame, epochs: int, wd_on: float, threshold: 
 #: Fig. 3's panels, as (title, metrics, y scale), in two figures: the dynamics and the gradient / diagonality.
 DYNAMICS_PANELS: list[tuple[str, list[str], str]] = [
     ("accuracy", ["train_acc", "test_acc"], "linear"),
-    ("loss (the trained loss)", ["train_loss", "test_loss"], "log"),
-    ("cosine distance between consecutive weights", ["dV_cos_dist", "dW_cos_dist"], "log"),
+    ("loss\n(the trained loss)", ["train_loss", "test_loss"], "log"),
+    ("cosine distance,\nconsecutive weights", ["dV_cos_dist", "dW_cos_dist"], "log"),
 ]
 GRADIENT_PANELS: list[tuple[str, list[str], str]] = [
-    (r"$\|G_F\|_F$, Eq. 2 (one-hot $Y$, sample-centred)", ["G_F_norm"], "linear"),
-    (r"$\|\partial L/\partial F\|_F$ of the trained loss", ["G_F_loss_norm"], "linear"),
-    ("diagonality (off-diag / diag)", ["ftf_offdiag_ratio", "fft_offdiag_ratio"], "linear"),
+    (r"$\|G_F\|_F$ of Eq. 2", ["G_F_norm"], "linear"),
+    (r"$\|\partial L/\partial F\|_F$," "\n" r"the trained loss", ["G_F_loss_norm"], "linear"),
+    ("diagonality\n(off-diag / diag)", ["ftf_offdiag_ratio", "fft_offdiag_ratio"], "linear"),
 ]
 
 
