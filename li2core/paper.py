@@ -113,6 +113,16 @@ _ENTRIES = [
      ("li2core.theory.memorization.memorization_profile", "li2core.theory.memorization.memorization_phi"), "thm5_memorization"),
     ("Lemma 6", "the monotonicity of phi = sigma'(x)/x decides focused against spreading memorisation",
      ("li2core.theory.memorization.memorization_kkt", "li2core.theory.memorization.memorization_phi"), "thm5_memorization"),
+    # ------------------------------------------------------------------ Stage III (no chapter yet: the Notes page)
+    ("Eq. 9", "the off-diagonal entries of B by a Schur complement (the sum over l means l != j)",
+     (_CH + "notes_on_the_paper.thm6_repulsion",), "notes_on_the_paper"),
+    ("Thm 6", "repulsion: the sign of b_jl follows the overlap of the nodes' features",
+     (_CH + "notes_on_the_paper.thm6_repulsion",), "notes_on_the_paper"),
+    ("Thm 8", "Muon: the expected time to collect all L maxima (coupon collector, Eq. 41) and its bound",
+     (_CH + "notes_on_the_paper.coupon_collector_T0", _CH + "notes_on_the_paper.coupon_bounds"),
+     "notes_on_the_paper"),
+    ("Lemma 10", "the coupon-collector time L H_L at uniform probabilities",
+     (_CH + "notes_on_the_paper.coupon_bounds",), "notes_on_the_paper"),
     # ------------------------------------------------------------------ figures
     ("Fig. 3", "grokking with weight decay and none without; ||G_F||, two-stage Delta W, diagonality",
      ("li2core.train.train", _CH + "fig3_grokking.fig3_dynamics", _CH + "fig3_grokking.fig3_two_stage"),
