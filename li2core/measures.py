@@ -1,6 +1,9 @@
-"""Progress measures computed during training (paper-li2 §3 Fig. 3, §4.4).
+"""Progress measures computed during training (paper-li2 §3 Fig. 3, §4.4, Stage III).
 
-All are batched over runs (leading axis ``R``) and honour a row mask ``(R, n)``.
+The Gram and distance measures are batched over runs (leading axis ``R``) and honour a row mask ``(R, n)``.
+:func:`feature_diversity` and :func:`covered_components` read a trained ``W (2M, K)`` through the Fourier / irrep
+purity of :mod:`li2core.fourier`: how many distinct frequencies (irreps) the hidden nodes cover (Thm 6's
+repulsion and Thm 8's Muon both predict more of them).
 """
 from __future__ import annotations
 
@@ -10,6 +13,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .fourier import as_group, purity
+from .groups import Group
 from .losses import center
 
 __all__ = [
@@ -18,6 +23,9 @@ __all__ = [
     "fft_offdiag_ratio",
     "fft_ratios",
     "cos_dist",
+    "node_components",
+    "covered_components",
+    "feature_diversity",
     "first_epoch_reaching",
     "mean_curve",
     "peak_epoch",
@@ -106,6 +114,45 @@ def cos_dist(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
 
 
 # --- Frame-level summaries (tidy frames of li2core.Results.frame) -------------------------
+
+
+def node_components(W: Any, group: Group | str) -> tuple[np.ndarray, np.ndarray]:
+    """Each hidden node's dominant real isotypic component and the share of its power there.
+
+    ``W`` is the paper's ``(2M, K)`` hidden layer (column ``j`` = node ``j``; a :class:`torch.Tensor` or an array).
+    Returns ``(component (K,), purity (K,))`` with components indexed as :func:`li2core.fourier.component_labels`
+    (``Z_M``: the frequency ``0 .. M // 2``; 0 is the trivial component) and purity
+    ``(||Pi_c u||^2 + ||Pi_c v||^2) / ||w||^2`` of that component (:func:`li2core.fourier.purity`; a zero node gets
+    component -1 and purity NaN).
+    """
+    g = as_group(group)
+    Wn = W.detach().cpu().double().numpy() if hasattr(W, "detach") else np.asarray(W, dtype=float)
+    if Wn.ndim != 2 or Wn.shape[0] != 2 * g.order:
+        raise ValueError(f"W: expected shape (2M, K) = ({2 * g.order}, K) for {g.name}; got {Wn.shape}")
+    P = purity(Wn.T, g)  # (K, n_components)
+    bad = np.isnan(P).any(axis=-1)
+    comp = np.argmax(np.nan_to_num(P, nan=-1.0), axis=-1)
+    frac = np.take_along_axis(P, comp[:, None], axis=-1)[:, 0]
+    comp = np.where(bad, -1, comp)
+    return comp.astype(np.int64), np.where(bad, np.nan, frac)
+
+
+def covered_components(W: Any, group: Group | str, min_purity: float = 0.5) -> list[int]:
+    """The sorted distinct non-trivial components that some node of ``W (2M, K)`` is dominated by, counting only
+    nodes with at least ``min_purity`` of their power in that component (:func:`node_components`)."""
+    if not 0.0 <= float(min_purity) <= 1.0:
+        raise ValueError(f"min_purity: must be in [0, 1]; got {min_purity!r}")
+    comp, frac = node_components(W, group)
+    keep = (comp > 0) & (np.nan_to_num(frac, nan=-1.0) >= float(min_purity))
+    return sorted({int(c) for c in comp[keep]})
+
+
+def feature_diversity(W: Any, group: Group | str, min_purity: float = 0.5) -> int:
+    """Feature diversity: how many distinct non-trivial frequencies (irreps) the hidden nodes of ``W (2M, K)``
+    cover, a node counting for its dominant component when at least ``min_purity`` of its power lies there
+    (``len(covered_components(...))``; at most the number of non-trivial real components, ``M // 2`` for
+    ``Z_M``)."""
+    return len(covered_components(W, group, min_purity))
 
 
 def first_epoch_reaching(frame: pd.DataFrame, metric: str, threshold: float, by: Sequence[str] = ("run",)) -> pd.Series:

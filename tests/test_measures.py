@@ -33,3 +33,34 @@ def test_ols_slope_and_spearman_match_independent_computations():
     rx, ry = np.argsort(np.argsort(x)), np.argsort(np.argsort(y))
     assert measures.spearman(x, y) == pytest.approx(np.corrcoef(rx, ry)[0, 1])
     assert measures.spearman([1, 2, 3], [3, 2, 1]) == pytest.approx(-1.0)
+
+
+def test_feature_diversity_counts_distinct_planted_frequencies() -> None:
+    """Nodes planted at known frequencies of Z_11 (plus noise nodes and a zero node): the measure recovers them."""
+    from li2core.fourier import fourier_basis
+
+    M = 11
+    Fb, freq = fourier_basis(M)
+    g = torch.Generator().manual_seed(3)
+    cols = []
+    for j in (1, 1, 3, 5):  # three distinct frequencies, one twice
+        u = Fb[:, freq == j] @ np.array([0.6, 0.8])
+        cols.append(np.concatenate([u, np.roll(u[::-1], 1)]))  # [u; P u]: the same frequency in both halves
+    W = np.stack(cols, axis=1)
+    noise = 0.05 * torch.randn(2 * M, 4, generator=g, dtype=torch.float64).numpy()
+    W = W + noise
+    W = np.concatenate([W, np.zeros((2 * M, 1))], axis=1)
+    comp, frac = measures.node_components(W, "Z11")
+    assert list(comp[:4]) == [1, 1, 3, 5] and comp[4] == -1 and math.isnan(frac[4])
+    assert np.all(frac[:4] > 0.9)
+    assert measures.covered_components(W, "Z11") == [1, 3, 5]
+    assert measures.feature_diversity(torch.from_numpy(W), "Z11") == 3
+    # an independent computation of node 2's purity: its power at frequency 3 over its total power
+    w = W[:, 2]
+    sel = np.flatnonzero(freq == 3)
+    share = ((w[:M] @ Fb[:, sel]) ** 2).sum() + ((w[M:] @ Fb[:, sel]) ** 2).sum()
+    assert frac[2] == pytest.approx(share / (w @ w), rel=1e-12)
+    # a purity bar above every node's purity counts nothing
+    assert measures.feature_diversity(W, "Z11", min_purity=1.0) == 0
+    with pytest.raises(ValueError, match="W: expected shape"):
+        measures.node_components(W.T, "Z11")
