@@ -53,6 +53,15 @@ def _build_parser() -> _Parser:
     t.add_argument("--seeds", type=parse_seeds, default=[0], help="seeds: '0-14', '0,3,7' or '5' (default 0)")
     t.add_argument("--eval-every", type=int, default=1, help="metrics every N epochs (default 1)")
     t.add_argument("--top-init", type=float, default=1.0, help="top-layer init multiplier, 0 = zero-init")
+    t.add_argument("--extra-layers", type=int, default=0,
+                   help="L extra K x K hidden layers x <- sigma(x + x U) (the author's other_layers; default 0)")
+    t.add_argument("--complex-weights", action="store_true",
+                   help="the author's use_complex_weights: complex W, U, V; the loss reads the real part (sqr, silu)")
+    t.add_argument("--ridge-V", type=float, default=None,
+                   help="the author's set_weight_reg: V <- SVD ridge readout (this lambda > 0) before every step")
+    t.add_argument("--output-scale", type=float, default=1.0, help="the author's output_multiplier beta (default 1)")
+    t.add_argument("--family", default=None, help="model family: two_layer | deep (default: two_layer unless a "
+                                                  "variant flag is set; deep trains through autograd)")
     t.add_argument("--device", default="auto", help="auto | cpu | cuda (default auto)")
     t.add_argument("--max-batch", type=int, default=None, help="at most this many runs per tensor program")
     t.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -81,6 +90,11 @@ def _build_parser() -> _Parser:
     return p
 
 
+#: TrainConfig field -> the train flag that sets it (named after a rejected value's message).
+_FLAGS = {"extra_layers": "--extra-layers", "complex_weights": "--complex-weights", "ridge_V": "--ridge-V",
+          "output_scale": "--output-scale", "family": "--family", "top_layer_init_multiplier": "--top-init"}
+
+
 def _train(ns: argparse.Namespace) -> int:
     from .train import TrainConfig, train
 
@@ -97,12 +111,16 @@ def _train(ns: argparse.Namespace) -> int:
         configs = [
             TrainConfig(group=ns.group, width=ns.width, activation=ns.activation, loss=ns.loss,
                         optimizer=ns.optimizer, lr=lr, weight_decay=wd, epochs=ns.epochs, seed=seed,
-                        eval_every=ns.eval_every, top_layer_init_multiplier=ns.top_init, **sp)
+                        eval_every=ns.eval_every, top_layer_init_multiplier=ns.top_init,
+                        extra_layers=ns.extra_layers, complex_weights=ns.complex_weights, ridge_V=ns.ridge_V,
+                        output_scale=ns.output_scale, family=ns.family, **sp)
             for sp, lr, wd, seed in itertools.product(splits, ns.lr, ns.weight_decay, ns.seeds)
         ]
         resolve_device(ns.device)
     except (ValueError, RuntimeError) as e:
-        sys.stderr.write(f"li2core train: error: {e}\n")
+        field = str(e).split(":", 1)[0]
+        flag = f" [{_FLAGS[field]}]" if field in _FLAGS else ""
+        sys.stderr.write(f"li2core train: error: {e}{flag}\n")
         return 2
     res = train(configs, device=ns.device, progress=not ns.no_progress, max_batch=ns.max_batch)
     df = res.frame()

@@ -35,7 +35,8 @@ from .models import ACTIVATIONS, BatchData, BatchedModel, family_for
 from .optim import OPTIMIZERS
 from .tasks import Task, critical_train_frac, make_task, n_train_for, split
 
-__all__ = ["METRICS", "METRIC_SETS", "Results", "TrainConfig", "resolve_device", "train"]
+__all__ = ["LATE_FIELDS", "LAYER_METRICS", "METRICS", "METRIC_SETS", "Results", "TrainConfig", "config_fields",
+           "resolve_device", "train"]
 
 #: Metric columns of :meth:`Results.frame`, in order.
 METRICS = (
@@ -50,7 +51,11 @@ METRICS = (
     "fft_dist_ideal",
     "dW_cos_dist",
     "dV_cos_dist",
+    "W_purity",
 )
+#: Per-layer metrics (the ``deep`` family): one value per weight layer ``W, U_1 .. U_L, V``, in
+#: :meth:`Results.layer_frame` (a long frame: one row per run, evaluated epoch and layer).
+LAYER_METRICS = ("layer_cos_dist", "layer_G_norm")
 _METRIC_ROW = {m: k for k, m in enumerate(METRICS)}
 METRIC_DOC = {
     "train_acc": "accuracy on the run's training pairs",
@@ -65,15 +70,28 @@ METRIC_DOC = {
     "fft_dist_ideal": "||F F^T - (a I + b 11^T)||_F / ||F F^T||_F (Lemma 1's form)",
     "dW_cos_dist": "1 - cos(W_{t-1}, W_t): cosine distance between consecutive W",
     "dV_cos_dist": "1 - cos(V_{t-1}, V_t): cosine distance between consecutive V",
+    "W_purity": "Fourier purity of the lowest layer W: the mean over nodes of the share of a node's power in its "
+                "dominant real isotypic component (li2core.fourier.purity; deep family)",
+    "layer_cos_dist": "per weight layer (W, U_1 .. U_L, V): 1 - cos between consecutive evaluated weights",
+    "layer_G_norm": "per weight layer: ||-dL/dZ||_F of the layer's output Z on the training pairs (the hidden "
+                    "layers' F_l, the analogue of ||G_F||; for V the network output)",
 }
 #: Named metric sets for ``train(..., metrics=...)``. "basic" is what a sweep needs; the Gram
 #: ratios cost two n x n and one K x K product per run and evaluation.
 METRIC_SETS = {
-    "all": METRICS,
+    "all": METRICS + LAYER_METRICS,
     "basic": ("train_acc", "test_acc", "train_loss", "test_loss"),
 }
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
-_BATCH_FIELDS = ("group", "width", "activation", "loss", "optimizer", "epochs", "eval_every", "dtype")
+#: The activations the author's code can apply to complex pre-activations (``x.pow(2)``, ``x * sigmoid(x)``).
+_COMPLEX_ACTIVATIONS = ("sqr", "silu")
+_BATCH_FIELDS = ("group", "width", "activation", "loss", "optimizer", "epochs", "eval_every", "dtype",
+                 "model_family", "extra_layers", "complex_weights", "uses_ridge_V")
+#: Fields added after config hashes and frame columns were fixed, with their defaults: a config at the default
+#: leaves them out of :func:`config_fields` (so its sweep-store hash and its frame columns stay what they were).
+LATE_FIELDS = {"extra_layers": 0, "complex_weights": False, "ridge_V": None, "output_scale": 1.0, "family": None}
+#: The variant fields the hand-written ``two_layer`` fast path does not train (any non-default -> ``deep``).
+_VARIANTS = ("extra_layers", "complex_weights", "ridge_V", "output_scale")
 
 
 def _is_int(x: object) -> bool:
@@ -104,6 +122,17 @@ class TrainConfig:
     eval_every: metrics every this many epochs (and at the last epoch).
     top_layer_init_multiplier: scales V's init (0 = zero-init, paper Sec. 3.2).
     dtype: ``float32`` or ``float64``.
+    extra_layers: ``L`` extra ``K x K`` hidden layers, each ``x <- sigma(x + x U_l)`` without biases (the
+        author's ``other_layers``, paper-li2 §4.2; Sec. 6).
+    complex_weights: the author's ``use_complex_weights``: ``W``, the ``U_l`` and ``V`` held as complex tensors
+        (initialised as the real init, imaginary parts 0), the loss and the accuracy read the real part of the
+        output. Needs ``sqr`` or ``silu`` (torch has no complex ``relu``).
+    ridge_V: the author's ``set_weight_reg = lambda``: before every step ``V`` is overwritten by the SVD ridge
+        solution on the uncentred first hidden layer ``F`` with targets ``one-hot - 1/M``, then the optimizer
+        steps every weight, ``V`` included (MSE losses only). ``None``: off.
+    output_scale: the author's ``output_multiplier`` ``beta``: the output is ``beta * x V`` (App. C.3).
+    family: the model family (:data:`li2core.models.FAMILIES`); ``None``: ``two_layer`` (the hand-written fast
+        path) when every variant field is at its default, else ``deep`` (autograd). ``"deep"`` forces autograd.
     """
 
     group: str = "Z71"
@@ -120,9 +149,16 @@ class TrainConfig:
     top_layer_init_multiplier: float = 1.0
     critical_delta: float | None = None
     dtype: str = "float32"
+    extra_layers: int = 0
+    complex_weights: bool = False
+    ridge_V: float | None = None
+    output_scale: float = 1.0
+    family: str | None = None
 
     def __post_init__(self) -> None:
-        family_for(self)  # an unknown model family fails first (every config today is the two-layer net)
+        if self.family is not None and not isinstance(self.family, str):
+            raise ValueError(f"family: must be a family name or None; got {self.family!r}")
+        family_for(self)  # an unknown model family fails first
         if not isinstance(self.group, str) or not groups.is_valid_name(self.group):
             raise ValueError(f"group: unknown group {self.group!r}; accepted: {groups.NAME_HELP}")
         if self.critical_delta is None:
@@ -159,6 +195,46 @@ class TrainConfig:
             raise ValueError(f"top_layer_init_multiplier: must be a finite number; got {m!r}")
         if self.dtype not in _DTYPES:
             raise ValueError(f"dtype: unknown dtype {self.dtype!r}; accepted: {', '.join(_DTYPES)}")
+        self._check_variants()
+
+    def _check_variants(self) -> None:
+        if not _is_int(self.extra_layers) or self.extra_layers < 0:
+            raise ValueError(f"extra_layers: must be an integer >= 0; got {self.extra_layers!r}")
+        if not isinstance(self.complex_weights, (bool, np.bool_)):
+            raise ValueError(f"complex_weights: must be True or False; got {self.complex_weights!r}")
+        if self.complex_weights and self.activation not in _COMPLEX_ACTIVATIONS:
+            raise ValueError(f"complex_weights: needs an activation defined on complex numbers "
+                             f"({', '.join(_COMPLEX_ACTIVATIONS)}; torch has no complex relu); got {self.activation!r}")
+        lam = self.ridge_V
+        if lam is not None:
+            if not _is_num(lam) or not math.isfinite(lam) or lam <= 0:
+                raise ValueError(f"ridge_V: must be a finite number > 0 or None; got {lam!r}")
+            if self.loss not in ("mse_class", "mse_sample"):
+                raise ValueError(f"ridge_V: needs an MSE loss (mse_class or mse_sample), as the author's "
+                                 f"set_weight_reg; got loss {self.loss!r}")
+        b = self.output_scale
+        if not _is_num(b) or not math.isfinite(b) or b <= 0:
+            raise ValueError(f"output_scale: must be a finite number > 0; got {b!r}")
+        if self.model_family == "two_layer" and self.has_variant:
+            raise ValueError("family: 'two_layer' (the hand-written fast path) trains none of extra_layers, "
+                             "complex_weights, ridge_V, output_scale != 1; use family='deep' or None")
+
+    @property
+    def has_variant(self) -> bool:
+        """True when a variant field (``extra_layers``, ``complex_weights``, ``ridge_V``, ``output_scale``) is set."""
+        return any(getattr(self, f) != LATE_FIELDS[f] for f in _VARIANTS)
+
+    @property
+    def model_family(self) -> str:
+        """The family that trains this config: ``family``, or the automatic choice when it is ``None``."""
+        if self.family is not None:
+            return self.family
+        return "deep" if self.has_variant else "two_layer"
+
+    @property
+    def uses_ridge_V(self) -> bool:
+        """True when ``V`` is replaced by the ridge solution at every step (``ridge_V`` set)."""
+        return self.ridge_V is not None
 
     @property
     def M(self) -> int:
@@ -186,6 +262,15 @@ class TrainConfig:
         return dataclasses.replace(self, **changes)
 
 
+def config_fields(config: TrainConfig, keep: Iterable[str] = ()) -> dict[str, object]:
+    """``dataclasses.asdict(config)`` without the :data:`LATE_FIELDS` that are at their defaults (unless named in
+    ``keep``): what the sweep store hashes and what :meth:`Results.frame` shows, so configs written before those
+    fields existed keep their hash and their columns."""
+    keep = set(keep)
+    return {k: v for k, v in dataclasses.asdict(config).items()
+            if k not in LATE_FIELDS or k in keep or v != LATE_FIELDS[k]}
+
+
 @dataclass
 class Results:
     """What :func:`train` returns: per-run metric histories and (optionally) final weights.
@@ -203,6 +288,8 @@ class Results:
     batches: list[list[int]] = field(default_factory=list)
     snapshots: list[dict[int, tuple[torch.Tensor, ...]]] = field(default_factory=list)
     metric_names: tuple[str, ...] = METRICS
+    layer_metrics: list[dict[str, np.ndarray]] = field(default_factory=list)
+    layer_names: list[tuple[str, ...]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.configs)
@@ -216,6 +303,10 @@ class Results:
             bad = bad or not all(torch.isfinite(t).all() for t in w)
         return bool(bad)
 
+    def _late_fields(self) -> set[str]:
+        """The :data:`LATE_FIELDS` that some run sets: columns of the frames (for every run), the others are not."""
+        return {k for c in self.configs for k in LATE_FIELDS if getattr(c, k) != LATE_FIELDS[k]}
+
     def frame(self) -> pd.DataFrame:
         """Tidy frame: one row per (run, epoch), metric columns, then the config fields.
 
@@ -226,18 +317,46 @@ class Results:
         training fraction), ``n_train`` and ``diverged``.
         """
         parts = []
+        late = self._late_fields()
         for i, cfg in enumerate(self.configs):
             d: dict[str, object] = {"run": i, "epoch": self.eval_epochs[i]}
             d.update(self.metrics[i])
-            d.update(dataclasses.asdict(cfg))
+            d.update(config_fields(cfg, late))
             d.update(M=cfg.M, p=cfg.p, n_train=self.n_train[i], diverged=self.diverged(i))
             parts.append(pd.DataFrame(d))
         if not parts:
             return pd.DataFrame(columns=["run", "epoch", *self.metric_names])
         return pd.concat(parts, ignore_index=True)
 
+    def layer_frame(self) -> pd.DataFrame:
+        """Per-layer metrics in long form: one row per (run, evaluated epoch, weight layer).
+
+        Columns ``run, epoch, layer`` (0 = the lowest, ``W``; ``1 .. L`` the extra layers ``U_l``; ``L + 1`` = ``V``),
+        ``layer_name`` (``W, U1, .., V``), the requested :data:`LAYER_METRICS`, then the config columns of
+        :meth:`frame` and ``M, p, n_train``. Runs of a family without per-layer metrics (``two_layer``) have no rows.
+        """
+        late = self._late_fields()
+        parts = []
+        for i, cfg in enumerate(self.configs):
+            lm = self.layer_metrics[i] if i < len(self.layer_metrics) else {}
+            names = self.layer_names[i] if i < len(self.layer_names) else ()
+            if not lm or not names:
+                continue
+            ep = np.asarray(self.eval_epochs[i])
+            nl = len(names)
+            d: dict[str, object] = {"run": i, "epoch": np.repeat(ep, nl), "layer": np.tile(np.arange(nl), len(ep)),
+                                    "layer_name": np.tile(np.asarray(names, dtype=object), len(ep))}
+            d.update({m: v.reshape(-1) for m, v in lm.items()})
+            d.update(config_fields(cfg, late))
+            d.update(M=cfg.M, p=cfg.p, n_train=self.n_train[i])
+            parts.append(pd.DataFrame(d))
+        if not parts:
+            return pd.DataFrame(columns=["run", "epoch", "layer", "layer_name", *LAYER_METRICS])
+        return pd.concat(parts, ignore_index=True)
+
     def final_weights(self, i: int) -> tuple[torch.Tensor, ...]:
-        """``(W (2M, K), V (K, M))`` of run ``i`` after the last epoch, on the CPU (its family's weights)."""
+        """``(W (2M, K), V (K, M))`` of run ``i`` after the last epoch, on the CPU (its family's weights; ``deep``:
+        ``(W, U_1 .. U_L, V)``)."""
         w = self.weights[i]
         if w is None:
             raise ValueError("final_weights: weights were not kept (train(..., keep_weights=False))")
@@ -340,6 +459,10 @@ class _Batch:
                               tr_a=tr_a, tr_b=tr_b, tr_y=tr_y, tr_mask=tr_mask.to(dev))
         family = family_for(c0)
         self.model: BatchedModel = family(cfgs, self.data, self.want)
+        # per-layer metrics (a family with layer_metrics and n_layers): (names, R, n_layers) per evaluation
+        self.layer_metrics = tuple(m for m in LAYER_METRICS if m in self.want and m in getattr(family, "layer_metrics", ()))
+        self.n_layers = int(getattr(self.model, "n_layers", 0))
+        self.lout: torch.Tensor | None = None
         _, ev = family.per_run_bytes(c0, self.dtype.itemsize)
         self.eval_chunk = max(1, _memory_budget(dev) // max(ev, 1))
 
@@ -363,11 +486,17 @@ class _Batch:
     def evaluate(self, prev: tuple[torch.Tensor, ...] | None) -> torch.Tensor:
         """The requested metrics at the current weights, ``(len(METRICS), R)`` on the device (NaN if not requested)."""
         out = torch.full((len(METRICS), self.R), float("nan"), dtype=self.dtype, device=self.dev)
+        lout = torch.full((len(self.layer_metrics), self.R, self.n_layers), float("nan"), dtype=self.dtype,
+                          device=self.dev)
         for s0 in range(0, self.R, self.eval_chunk):
             s = slice(s0, min(self.R, s0 + self.eval_chunk))
             extra = self.model.evaluate(s, prev, lambda O, s=s: self._score(out, s, O))
             for name, v in extra.items():
-                out[_METRIC_ROW[name], s] = v
+                if name in _METRIC_ROW:
+                    out[_METRIC_ROW[name], s] = v
+                elif name in self.layer_metrics:
+                    lout[self.layer_metrics.index(name), s] = v
+        self.lout = lout
         return out
 
     def run(
@@ -380,12 +509,15 @@ class _Batch:
         eval_epochs = sorted(set(range(0, E, k)) | {E})
         is_eval = set(eval_epochs)
         buf = torch.empty(len(eval_epochs), len(METRICS), self.R, dtype=self.dtype, device=self.dev)
+        self.lbuf = torch.empty(len(eval_epochs), len(self.layer_metrics), self.R, self.n_layers, dtype=self.dtype,
+                                device=self.dev)
         sync_every = max(1, min(max(k, E // 50), E))
         prev: tuple[torch.Tensor, ...] | None = None
         j = 0
         for t in range(E + 1):
             if t in is_eval:
                 buf[j] = self.evaluate(prev)
+                self.lbuf[j] = self.lout
                 j += 1
             if t in snap_at:
                 for r in range(self.R):
@@ -438,11 +570,13 @@ def train(
         wanted = tuple(METRIC_SETS[metrics])
     else:
         wanted = tuple(metrics)
-        bad = [m for m in wanted if m not in METRICS]
+        bad = [m for m in wanted if m not in METRICS + LAYER_METRICS]
         if bad or not wanted:
-            raise ValueError(f"metrics: unknown metrics {bad}; accepted: {', '.join(METRICS)}")
+            raise ValueError(f"metrics: unknown metrics {bad}; accepted: {', '.join(METRICS + LAYER_METRICS)}")
     # accuracy and loss come with every evaluation; keep the requested order of METRICS
-    wanted = tuple(m for m in METRICS if m in set(wanted) | set(METRIC_SETS["basic"]))
+    asked = set(wanted) | set(METRIC_SETS["basic"])
+    wanted = tuple(m for m in METRICS if m in asked)
+    want_layers = tuple(m for m in LAYER_METRICS if m in asked)
     dev = resolve_device(device)
     plan = _plan_batches(cfgs, dev, max_batch)
     n = len(cfgs)
@@ -450,6 +584,8 @@ def train(
     metrics: list[dict[str, np.ndarray]] = [{}] * n
     n_train = [0] * n
     weights: list[tuple[torch.Tensor, ...] | None] = [None] * n
+    layer_metrics: list[dict[str, np.ndarray]] = [{} for _ in range(n)]
+    layer_names: list[tuple[str, ...]] = [() for _ in range(n)]
     snaps: list[dict[int, tuple[torch.Tensor, ...]]] = [{} for _ in range(n)]
     snapshots = sorted({int(e) for e in snapshots})
     if any(e < 0 for e in snapshots):
@@ -472,11 +608,14 @@ def train(
             if pbar is not None:
                 pbar.set_description(f"batch {bi + 1}/{len(plan)}: {len(idx)} runs ({done}/{n} done)")
                 pbar.n_in_batch = 0  # type: ignore[attr-defined]
-            batch = _Batch(bc, task, dev, wanted)
+            batch = _Batch(bc, task, dev, wanted + want_layers)
             ep, buf, bsnaps = batch.run(pbar, snapshots)
             for r, i in enumerate(idx):
                 eval_epochs[i] = ep
                 metrics[i] = {m: buf[:, k, r].astype(np.float64) for k, m in enumerate(METRICS) if m in wanted}
+                lbuf = batch.lbuf.cpu().numpy()
+                layer_metrics[i] = {m: lbuf[:, k, r].astype(np.float64) for k, m in enumerate(batch.layer_metrics)}
+                layer_names[i] = tuple(getattr(batch.model, "layer_names", ()))
                 n_train[i] = batch.n_train[r]
                 snaps[i] = bsnaps[r]
                 if keep_weights:
@@ -498,4 +637,6 @@ def train(
         batches=plan,
         snapshots=snaps,
         metric_names=wanted,
+        layer_metrics=layer_metrics,
+        layer_names=layer_names,
     )

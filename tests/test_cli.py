@@ -16,7 +16,7 @@ import yaml
 import li2core.cli as cli_mod
 from li2core.cli import main, parse_seeds
 from li2core.tasks import critical_train_frac
-from li2core.train import METRICS, TrainConfig
+from li2core.train import LATE_FIELDS, METRICS, TrainConfig
 
 TINY = ["--group", "Z5", "--width", "4", "--epochs", "2", "--no-progress", "--device", "cpu"]
 
@@ -40,13 +40,23 @@ BAD = {
     "unknown device": (["--device", "tpu"], "device:"),
     "both train-frac and critical-delta": (["--train-frac", "0.5", "--critical-delta", "0"], "train_frac:"),
     "unknown command": ("NOCMD", "invalid choice"),
+    "negative extra layers": (["--extra-layers", "-1"], "--extra-layers"),
+    "extra layers not an int": (["--extra-layers", "1.5"], "--extra-layers"),
+    "complex with relu": (["--complex-weights", "--activation", "relu"], "--complex-weights"),
+    "ridge 0": (["--ridge-V", "0"], "--ridge-V"),
+    "ridge with nll": (["--ridge-V", "1e-3", "--loss", "nll"], "--ridge-V"),
+    "ridge not a number": (["--ridge-V", "x"], "--ridge-V"),
+    "output scale nan": (["--output-scale", "nan"], "--output-scale"),
+    "output scale 0": (["--output-scale", "0"], "--output-scale"),
+    "two_layer with a variant": (["--family", "two_layer", "--extra-layers", "1"], "--family"),
 }
 
 
 # The cases run as real subprocesses (each pays a ~2 s CPU torch import, so not all of them): one per
 # error path (config validation, argparse type error, argparse missing argument). Every case also runs
 # in-process through main(), where an uncaught exception would fail the test just as a traceback would.
-SUBPROCESS = ["unknown group", "bad seeds", "negative lr", "unknown activation", "missing out", "train-frac 1.5"]
+SUBPROCESS = ["unknown group", "bad seeds", "negative lr", "unknown activation", "missing out", "train-frac 1.5",
+              "ridge 0"]
 
 
 def _argv(extra, out):
@@ -112,8 +122,9 @@ def test_train_writes_the_tidy_csv(tmp_path, subprocess_env):
     assert len(df) == 3 * 6  # 3 runs x epochs 0..5
     assert list(df.columns[:2]) == ["run", "epoch"]
     assert list(df.columns[2 : 2 + len(METRICS)]) == list(METRICS)
-    fields = [f.name for f in dataclasses.fields(TrainConfig)]
+    fields = [f.name for f in dataclasses.fields(TrainConfig) if f.name not in LATE_FIELDS]
     assert set(fields + ["M", "p", "n_train", "diverged"]) <= set(df.columns)
+    assert not set(LATE_FIELDS) & set(df.columns)  # fields added later are columns only when a run sets them
     for r in range(3):
         sub = df[df.run == r]
         assert sub.epoch.tolist() == [0, 1, 2, 3, 4, 5]
@@ -263,3 +274,16 @@ def test_book_without_the_repository_exits_2_with_one_line(tmp_path, monkeypatch
     out, err = capsys.readouterr()
     assert rc == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith("li2core book: error: ") and "tools/build_book.py" in err, err
+
+
+def test_train_variant_flags_reach_the_configs(tmp_path, capsys):
+    out = tmp_path / "v.csv"
+    rc = main(["train", *TINY, "--extra-layers", "2", "--complex-weights", "--ridge-V", "0.01", "--output-scale",
+               "2.5", "--seeds", "0,1", "--out", str(out)])
+    assert rc == 0, capsys.readouterr().err
+    df = pd.read_csv(out)
+    assert (df.extra_layers == 2).all() and df.complex_weights.all() and (df.ridge_V == 0.01).all()
+    assert (df.output_scale == 2.5).all() and df.W_purity.notna().all() and df.train_loss.notna().all()
+    out2 = tmp_path / "f.csv"
+    assert main(["train", *TINY, "--family", "deep", "--out", str(out2)]) == 0
+    assert (pd.read_csv(out2).family == "deep").all()

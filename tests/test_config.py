@@ -50,6 +50,26 @@ BAD = [
     (dict(train_frac=0.4, critical_delta=0.0), "train_frac", ["critical_delta"]),
     (dict(train_frac=None, critical_delta=float("nan")), "critical_delta", None),
     (dict(train_frac=None, critical_delta=3.0), "critical_delta", None),  # p <= 0
+    (dict(extra_layers=-1), "extra_layers", None),
+    (dict(extra_layers=1.0), "extra_layers", None),
+    (dict(extra_layers=True), "extra_layers", None),
+    (dict(complex_weights=1), "complex_weights", None),
+    (dict(complex_weights=True, activation="relu"), "complex_weights", ["sqr", "silu"]),
+    (dict(complex_weights=True, activation="relusqr"), "complex_weights", ["sqr", "silu"]),
+    (dict(ridge_V=0.0), "ridge_V", None),
+    (dict(ridge_V=-1e-3), "ridge_V", None),
+    (dict(ridge_V=float("nan")), "ridge_V", None),
+    (dict(ridge_V=float("inf")), "ridge_V", None),
+    (dict(ridge_V="1e-3"), "ridge_V", None),
+    (dict(ridge_V=1e-3, loss="nll"), "ridge_V", ["mse_class", "mse_sample"]),
+    (dict(output_scale=float("nan")), "output_scale", None),
+    (dict(output_scale=float("inf")), "output_scale", None),
+    (dict(output_scale=0.0), "output_scale", None),
+    (dict(output_scale=-2.0), "output_scale", None),
+    (dict(family="nope"), "family", ["two_layer", "deep"]),
+    (dict(family=3), "family", None),
+    (dict(family="two_layer", extra_layers=1), "family", ["deep"]),
+    (dict(family="two_layer", output_scale=2.0), "family", ["deep"]),
 ]
 
 
@@ -80,6 +100,19 @@ def test_valid_configs_construct():
                 top_layer_init_multiplier=0.0, dtype="float64")
     TrainConfig(group="Z71", train_frac=None, critical_delta=0.0)
     TrainConfig(group="Z71", train_frac=None, critical_delta=-0.5)
+    for act in ("sqr", "silu"):
+        TrainConfig(**SMALL, activation=act, complex_weights=True, extra_layers=2, ridge_V=1e-3, output_scale=0.5)
+    TrainConfig(**SMALL, family="deep", activation="relu", extra_layers=3)
+    TrainConfig(**SMALL, family="two_layer")
+
+
+def test_family_is_chosen_from_the_variants():
+    assert TrainConfig(**SMALL).model_family == "two_layer" and not TrainConfig(**SMALL).has_variant
+    for v in (dict(extra_layers=1), dict(complex_weights=True), dict(ridge_V=0.1), dict(output_scale=2.0)):
+        c = TrainConfig(**SMALL, **v)
+        assert c.has_variant and c.model_family == "deep"
+    assert TrainConfig(**SMALL, family="deep").model_family == "deep"
+    assert TrainConfig(**SMALL, output_scale=1).model_family == "two_layer"  # 1 == 1.0: the default
 
 
 def test_p_n_train_and_M_properties():
@@ -111,6 +144,12 @@ def test_batch_key_ignores_per_run_fields():
     same = [c.replace(seed=4), c.replace(lr=0.1), c.replace(weight_decay=0.0), c.replace(train_frac=0.9),
             c.replace(top_layer_init_multiplier=0.0)]
     assert all(x.batch_key() == c.batch_key() for x in same)
+    same += [c.replace(family="deep").replace(output_scale=2.0), c.replace(ridge_V=0.1).replace(ridge_V=0.3)]
+    assert same[-2].batch_key() == c.replace(family="deep").batch_key()
+    assert same[-1].batch_key() == c.replace(ridge_V=0.1).batch_key()
+    same = same[:-2]
     diff = [c.replace(width=9), c.replace(group="Z5"), c.replace(loss="nll"), c.replace(activation="relu"),
-            c.replace(optimizer="sgd"), c.replace(epochs=4), c.replace(eval_every=2), c.replace(dtype="float64")]
+            c.replace(optimizer="sgd"), c.replace(epochs=4), c.replace(eval_every=2), c.replace(dtype="float64"),
+            c.replace(family="deep"), c.replace(extra_layers=1), c.replace(complex_weights=True),
+            c.replace(ridge_V=0.1)]
     assert all(x.batch_key() != c.batch_key() for x in diff)

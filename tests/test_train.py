@@ -261,8 +261,11 @@ def test_frame_layout():
     assert list(df.columns[:2]) == ["run", "epoch"]
     assert list(df.columns[2 : 2 + len(METRICS)]) == list(METRICS)
     assert {"train_acc", "test_acc", "train_loss", "test_loss"} <= set(METRICS)
-    fields = [f.name for f in dataclasses.fields(TrainConfig)]
+    from li2core.train import LATE_FIELDS  # fields added later: columns only when some run sets them
+
+    fields = [f.name for f in dataclasses.fields(TrainConfig) if f.name not in LATE_FIELDS]
     assert set(fields + ["M", "p", "n_train", "diverged"]) <= set(df.columns)
+    assert not set(LATE_FIELDS) & set(df.columns)
     assert not df.duplicated(["run", "epoch"]).any()
     for i, c in enumerate(cfgs):
         sub = df[df.run == i]
@@ -426,3 +429,19 @@ def test_progress_bar_only_on_a_terminal_by_default(capsys, monkeypatch):
     train_module = importlib.import_module("li2core.train")  # li2core.train is also the name of the function
     monkeypatch.setattr(sys, "stderr", type("Tty", (), {"isatty": lambda self: True})())
     assert train_module._stderr_is_terminal() is True
+
+
+def test_frame_columns_of_configs_without_variants_are_unchanged():
+    from li2core.train import LATE_FIELDS
+
+    old_columns = ["run", "epoch", *METRICS[:4], "group", "train_frac", "width", "activation", "loss", "optimizer",
+                   "lr", "weight_decay", "epochs", "seed", "eval_every", "top_layer_init_multiplier",
+                   "critical_delta", "dtype", "M", "p", "n_train", "diverged"]
+    c = TrainConfig(group="Z5", width=4, epochs=2, dtype="float64")
+    res = train([c, c.replace(seed=1)], device="cpu", progress=False, metrics="basic")
+    assert list(res.frame().columns) == old_columns
+    # a late field is a column (for every run) as soon as one run sets it
+    mixed = train([c, c.replace(extra_layers=1)], device="cpu", progress=False, metrics="basic").frame()
+    assert list(mixed.columns) == old_columns[:-4] + ["extra_layers"] + old_columns[-4:]
+    assert list(mixed.groupby("run").extra_layers.first()) == [0, 1]
+    assert not set(LATE_FIELDS) - {"extra_layers"} & set(mixed.columns)

@@ -6,7 +6,13 @@ initialisation, one optimizer step, and its outputs on all pairs for the evaluat
 accuracy and loss, the evaluation schedule, snapshots, progress and batch planning. Families:
 
 * ``two_layer`` (:class:`li2core.models.two_layer.TwoLayer`): ``Y_hat = sigma(X W) V``, hand-written
-  backward, row-lookup pre-activations. Every :class:`~li2core.train.TrainConfig` today is this family.
+  backward, row-lookup pre-activations: every :class:`~li2core.train.TrainConfig` whose variant fields are at
+  their defaults (``family=None``).
+* ``deep`` (:class:`li2core.models.deep.Deep`): the author's MLP with its variants (``extra_layers``,
+  ``complex_weights``, ``ridge_V``, ``output_scale``), trained through autograd on batched weights; chosen
+  automatically when a variant is set, or forced with ``family="deep"`` (the same net as ``two_layer`` then).
+  Besides ``extra_metrics`` it gives per-layer metrics (``layer_metrics``, one value per weight layer,
+  ``n_layers`` of them: :data:`li2core.train.LAYER_METRICS`, :meth:`li2core.train.Results.layer_frame`).
 
 The two-layer net's functions (``init_weights``, ``preact``, ``forward``, ...) are importable from here.
 
@@ -16,11 +22,11 @@ How a new family plugs in
    ``extra_metrics``, ``per_run_bytes(cfg, itemsize)``, ``__init__(cfgs, data, metrics)``, ``step()``,
    ``evaluate(s, prev, score)``, ``prev_state()`` and ``weights(r)``. Import from ``li2core.models`` only
    under ``TYPE_CHECKING`` (this module imports the families). Register it in :data:`FAMILIES`.
-2. Configs choose the family by a ``family`` field of :class:`~li2core.train.TrainConfig` (read by
-   :func:`family_for`; absent today, so every config is ``two_layer``). The issue adding a family adds that
-   field and the family's own fields, each with a default that keeps today's configs (and their
-   ``dataclasses.asdict``, hence the frame columns and the sweep store's config hash) meaning the same;
-   adds the fields that must agree inside one tensor program (``family`` and e.g. depth) to
+2. Configs choose the family by the ``family`` field of :class:`~li2core.train.TrainConfig` (read by
+   :func:`family_for` through ``TrainConfig.model_family``, which resolves ``None``). A new family adds its
+   own fields, each with a default that keeps today's configs meaning the same, listed in
+   ``li2core.train.LATE_FIELDS`` (a field at its default is left out of ``config_fields``, hence of the frame
+   columns and the sweep store's config hash); adds the fields that must agree inside one tensor program (e.g. ``model_family`` and the depth) to
    ``li2core.train._BATCH_FIELDS`` so :meth:`~li2core.train.TrainConfig.batch_key` separates them; and
    validates them in ``TrainConfig.__post_init__`` (a one-line ``ValueError`` naming the field, which
    already calls :func:`family_for`, so an unknown family name fails at construction).
@@ -41,6 +47,7 @@ from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 import torch
 
+from .deep import Deep
 from .two_layer import (
     ACTIVATIONS,
     TwoLayer,
@@ -59,6 +66,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ACTIVATIONS",
     "DEFAULT_FAMILY",
+    "Deep",
     "FAMILIES",
     "BatchData",
     "BatchedModel",
@@ -147,18 +155,21 @@ class BatchedModel(Protocol):
 
 
 #: Family name -> batched model class. Register a new family here.
-FAMILIES: dict[str, type[BatchedModel]] = {TwoLayer.name: TwoLayer}
-#: The family of a config without a ``family`` field (every config today).
+FAMILIES: dict[str, type[BatchedModel]] = {TwoLayer.name: TwoLayer, Deep.name: Deep}
+#: The family of a config without a ``family`` field (and of ``TrainConfig(family=None)`` without variants).
 DEFAULT_FAMILY = TwoLayer.name
 
 
 def family_for(config: object) -> type[BatchedModel]:
     """The batched model class for a :class:`~li2core.train.TrainConfig` (or a family name).
 
-    A config's family is its ``family`` field, :data:`DEFAULT_FAMILY` when it has none (every config
-    today). An unknown name raises a one-line ``ValueError`` naming it and the registered families.
+    A config's family is its ``model_family`` (``TrainConfig``: ``family``, or the automatic choice for ``None``),
+    else its ``family`` field, else :data:`DEFAULT_FAMILY`. An unknown name raises a one-line ``ValueError`` naming it and the registered families.
     """
-    name = config if isinstance(config, str) else getattr(config, "family", DEFAULT_FAMILY)
+    if isinstance(config, str):
+        name = config
+    else:  # TrainConfig.model_family resolves family=None (automatic); other objects: their family field
+        name = getattr(config, "model_family", getattr(config, "family", DEFAULT_FAMILY))
     try:
         return FAMILIES[name]  # type: ignore[index]
     except (KeyError, TypeError):

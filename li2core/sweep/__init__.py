@@ -25,7 +25,8 @@ The runs are ``grid`` (cartesian product, first key slowest) x ``zip`` (rows var
 in **one transaction**. A record is keyed by ``(config_hash, code_version)``:
 
 * ``config_hash``: SHA-256 of the canonical JSON of ``dataclasses.asdict(config)`` (float fields as floats,
-  sorted keys), see :func:`config_hash`;
+  sorted keys; fields of ``li2core.train.LATE_FIELDS`` left out while at their defaults, so adding a field keeps
+  every earlier config's hash), see :func:`config_hash`;
 * ``code_version``: ``li2core.__version__`` plus a hash of the sources that determine training numbers
   (:data:`CODE_FILES`; a folder entry such as ``models`` covers every ``*.py`` file below it), see
   :func:`code_version`. Editing one of them makes every run pending again; older records stay in the store

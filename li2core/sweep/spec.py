@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from ..train import METRIC_SETS, METRICS, TrainConfig
+from ..train import METRIC_SETS, METRICS, TrainConfig, config_fields
 
 __all__ = ["SPEC_KEYS", "Sweep", "canonical_config", "config_hash", "expand_grid", "parse_seeds"]
 
@@ -36,10 +36,11 @@ def _field_types(name: str) -> set[str]:
 
 _FLOAT_FIELDS = frozenset(n for n in _FIELDS if "float" in _field_types(n))
 _INT_FIELDS = frozenset(n for n in _FIELDS if "int" in _field_types(n) and n not in _FLOAT_FIELDS)
+_BOOL_FIELDS = frozenset(n for n in _FIELDS if _field_types(n) == {"bool"})
 
 
 def _sql_type(name: str) -> str:
-    return "REAL" if name in _FLOAT_FIELDS else "INTEGER" if name in _INT_FIELDS else "TEXT"
+    return "REAL" if name in _FLOAT_FIELDS else "INTEGER" if name in _INT_FIELDS | _BOOL_FIELDS else "TEXT"
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -69,9 +70,11 @@ def parse_seeds(text: str) -> list[int]:
 # ------------------------------------------------------------------------------------------ hashing
 # (here, not in the store: a Sweep identifies and de-duplicates its configs by their hash)
 def canonical_config(config: TrainConfig) -> dict[str, Any]:
-    """``dataclasses.asdict(config)`` with plain Python values and float fields as floats (``lr: 1`` == ``1.0``)."""
+    """:func:`li2core.train.config_fields` (``dataclasses.asdict`` without the late fields at their defaults, so a
+    config's hash does not change when fields are added) with plain Python values and float fields as floats
+    (``lr: 1`` == ``1.0``)."""
     out: dict[str, Any] = {}
-    for k, v in dataclasses.asdict(config).items():
+    for k, v in config_fields(config).items():
         if isinstance(v, np.generic):
             v = v.item()
         if k in _FLOAT_FIELDS and v is not None and not isinstance(v, bool):

@@ -22,8 +22,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..train import METRICS
+from ..train import LATE_FIELDS, METRICS
 from .spec import (
+    _BOOL_FIELDS,
     _FIELDS,
     _FLOAT_FIELDS,
     Sweep,
@@ -305,6 +306,13 @@ def _select(conn: sqlite3.Connection, sweep: Sweep | str | None, version: str | 
 
 
 def _tidy(df: pd.DataFrame) -> pd.DataFrame:
+    for f, default in LATE_FIELDS.items():  # NULL: a record at the default (or written before the field existed)
+        if f in df and default is not None:
+            df[f] = df[f].astype(object).where(df[f].notna(), default)
+            if isinstance(default, int) and f not in _BOOL_FIELDS:
+                df[f] = df[f].astype("int64")
+    for f in _BOOL_FIELDS:
+        df[f] = df[f].astype(bool)
     for f in _FIELDS:
         if f in _FLOAT_FIELDS:
             df[f] = pd.to_numeric(df[f], errors="coerce").astype(float)

@@ -17,6 +17,7 @@ from li2core.models import (
     FAMILIES,
     BatchData,
     BatchedModel,
+    Deep,
     TwoLayer,
     family_for,
     preact,
@@ -31,7 +32,7 @@ SMALL = {"group": "Z5", "width": 6, "epochs": 3, "dtype": "float64"}
 
 
 # ------------------------------------------------------------------ registry
-def test_every_current_config_is_the_two_layer_family():
+def test_every_config_without_a_variant_is_the_two_layer_family():
     assert FAMILIES[DEFAULT_FAMILY] is TwoLayer and DEFAULT_FAMILY == TwoLayer.name == "two_layer"
     assert family_for("two_layer") is TwoLayer
     cfgs = [TrainConfig(), TrainConfig(group="Z11", train_frac=None, critical_delta=0.3)]
@@ -39,7 +40,11 @@ def test_every_current_config_is_the_two_layer_family():
              for o in OPTIMIZERS]
     cfgs += [TrainConfig(**{**SMALL, "dtype": "float32"}, top_layer_init_multiplier=0.0, train_frac=1.0)]
     assert all(family_for(c) is TwoLayer for c in cfgs)
-    assert "family" not in {f.name for f in dataclasses.fields(TrainConfig)}  # the next family adds the field
+    assert all(c.family is None and c.model_family == "two_layer" for c in cfgs)  # family=None: automatic
+    # any variant goes to the autograd family; family="deep" forces it
+    variants = [dict(extra_layers=1), dict(complex_weights=True), dict(ridge_V=1e-3), dict(output_scale=2.0),
+                dict(family="deep")]
+    assert all(family_for(TrainConfig(**SMALL, **v)) is Deep for v in variants)
 
 
 @pytest.mark.parametrize("given", ["nope", types.SimpleNamespace(family="nope")], ids=["name", "config"])
@@ -72,8 +77,9 @@ def test_two_layer_satisfies_the_interface():
     for name in ("per_run_bytes", "__init__", "step", "prev_state", "evaluate", "weights"):
         want = list(inspect.signature(getattr(BatchedModel, name)).parameters)
         assert list(inspect.signature(getattr(TwoLayer, name)).parameters) == want, name
-    # the trainer's metrics are accuracy and loss plus the two-layer family's own
-    assert METRICS == tuple(METRIC_SETS["basic"]) + TwoLayer.extra_metrics
+    # the trainer's metrics are accuracy and loss plus the families' own (each metric given by some family)
+    assert METRICS[:4] == tuple(METRIC_SETS["basic"]) and set(TwoLayer.extra_metrics) <= set(METRICS)
+    assert set(METRICS[4:]) == set(TwoLayer.extra_metrics) | set(Deep.extra_metrics)
     step, ev = TwoLayer.per_run_bytes(cfgs[1], 8)
     assert 0 < step < ev
     W, V = model.weights(1)

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 import li2core.sweep as sweep_pkg
-from li2core.sweep import Sweep, config_hash, expand_grid
+from li2core.sweep import Sweep, canonical_config, config_hash, expand_grid
 from li2core.sweep.spec import parse_seeds
 from li2core.tasks import critical_train_frac
 from li2core.train import TrainConfig
@@ -127,3 +127,35 @@ def test_package_layers_spec_store_run_without_cycle_or_cli(subprocess_env):
     code = "import sys, li2core, li2core.sweep; assert 'li2core.cli' not in sys.modules, sorted(sys.modules)"
     r = subprocess.run([sys.executable, "-c", code], env=subprocess_env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr[-2000:]
+
+
+# The hashes of two configs computed at commit af16881, before the variant fields (extra_layers, complex_weights,
+# ridge_V, output_scale, family) existed: adding fields must keep every earlier config's hash (li2core.train.LATE_FIELDS).
+_OLD_HASHES = {
+    "default": "b4b1f36cd501d81b4a58bd2d368ac26b3eb501d91aaf70a22a36d04e896a62fb",
+    "other": "5759cc39302b674811c8e90710c6f6616db2c4cb0751ff932dc8eeb63d4d3516",
+}
+
+
+def _old_configs():
+    return {"default": TrainConfig(),
+            "other": TrainConfig(group="Z11", train_frac=None, critical_delta=0.3, lr=1, width=16, activation="relu",
+                                 loss="nll", optimizer="sgd", seed=3, dtype="float64", top_layer_init_multiplier=0.0,
+                                 eval_every=7, epochs=9, weight_decay=0)}
+
+
+def test_config_hashes_of_configs_without_variants_are_unchanged():
+    from li2core.train import LATE_FIELDS
+
+    for name, c in _old_configs().items():
+        assert config_hash(c) == _OLD_HASHES[name], name
+        assert set(canonical_config(c)).isdisjoint(LATE_FIELDS)
+        # setting a late field to its default explicitly is the same config
+        assert config_hash(c.replace(**LATE_FIELDS)) == _OLD_HASHES[name]
+    c = _old_configs()["default"]
+    variants = [c.replace(extra_layers=1), c.replace(complex_weights=True), c.replace(ridge_V=1e-3),
+                c.replace(output_scale=2.0), c.replace(family="deep")]
+    hashes = {config_hash(v) for v in variants}
+    assert len(hashes) == len(variants) and _OLD_HASHES["default"] not in hashes
+    assert canonical_config(variants[2])["ridge_V"] == 1e-3 and "extra_layers" not in canonical_config(variants[2])
+    assert TrainConfig(**canonical_config(variants[0])) == variants[0]  # a record's config rebuilds the config

@@ -227,3 +227,23 @@ def test_richer_metric_set_retrains_and_replaces(tmp_path, count_train):
     assert "G_F_norm" in load_history(store, "m").columns
     run_sweep(sw, store, device="cpu", progress=False)  # basic is covered by the richer record
     assert count_train == [2, 2]
+
+
+def test_variant_fields_round_trip_and_default_rows_read_as_defaults(tmp_path):
+    from li2core.train import LATE_FIELDS
+
+    base = dict(TINY, group="Z5", train_frac=0.6, epochs=4, eval_every=2)
+    sw = Sweep("variants", expand_grid(base, {"seed": [0]}) + expand_grid(
+        {**base, "extra_layers": 1, "ridge_V": 1e-2, "output_scale": 2.0}, {"seed": [0]})
+        + expand_grid({**base, "complex_weights": True}, {"seed": [1]}))
+    store = tmp_path / "v.sqlite"
+    run_sweep(sw, store, device="cpu", progress=False)
+    df = load(store, sw)
+    assert list(df.extra_layers) == [0, 1, 0] and list(df.complex_weights) == [False, False, True]
+    assert list(df.output_scale) == [1.0, 2.0, 1.0] and df.ridge_V.iloc[1] == 1e-2 and np.isnan(df.ridge_V.iloc[0])
+    assert df.family.isna().all()
+    with sqlite3.connect(store) as c:  # the default config's row has NULL there (its hash and config JSON are old)
+        row = c.execute("SELECT extra_layers, complex_weights, output_scale, config FROM runs ORDER BY run_id").fetchone()
+    assert row[:3] == (None, None, None) and not set(json.loads(row[3])) & set(LATE_FIELDS)
+    hist = load_history(store, sw)
+    assert set(hist.groupby("run").extra_layers.first()) == {0, 1}
