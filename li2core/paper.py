@@ -123,6 +123,13 @@ _ENTRIES = [
      "notes_on_the_paper"),
     ("Lemma 10", "the coupon-collector time L H_L at uniform probabilities",
      (_CH + "notes_on_the_paper.coupon_bounds",), "notes_on_the_paper"),
+    # ------------------------------------------------------------------ deeper nets, the output scale
+    ("Eq. 11", "deeper nets: G_{L-1} = D_L Y~ Y~^T D_L F_{L-1} W_L W_L^T ~ D_L Y~ Y~^T D_L F_{L-1} (homogeneous sigma)",
+     ("li2core.theory.deep.eq11_G", "li2core.theory.deep.eq11_top_gradient", "li2core.theory.deep.gram_identity_gap",
+      "li2core.theory.deep.residual_layer_matrix", "li2core.models.deep.Deep"), "deep_networks"),
+    ("App. C.3", "the output scale beta: G*_beta = G* / beta^2 (exactly: Eq. 4 at eta / beta^2)",
+     ("li2core.theory.deep.G_star_output_scale", "li2core.theory.deep.eq69_G_star", "li2core.theory.deep.eq69_gap"),
+     "output_scale"),
     # ------------------------------------------------------------------ figures
     ("Fig. 3", "grokking with weight decay and none without; ||G_F||, two-stage Delta W, diagonality",
      ("li2core.train.train", _CH + "fig3_grokking.fig3_dynamics", _CH + "fig3_grokking.fig3_two_stage"),

@@ -14,7 +14,7 @@ from li2core.paper import PAPER, PaperResult, lookup
 
 ROOT = Path(__file__).resolve().parents[1]
 #: a label of the paper inside free text: "Eq. 4", "Prop. 1", "Thm 3", "Cor. 2", "Lemma 1", "Fig. 5", "Sec. 3.2"
-LABEL = re.compile(r"\b(Eq\.|Prop\.|Props\.|Lemma|Thm|Cor\.|Cors\.|Fig\.|Figs\.|Sec\.|App\.)\s?([0-9]+(?:\.[0-9]+)?|A\.[0-9])"
+LABEL = re.compile(r"\b(Eq\.|Prop\.|Props\.|Lemma|Thm|Cor\.|Cors\.|Fig\.|Figs\.|Sec\.|App\.)\s?([0-9]+(?:\.[0-9]+)?|[A-Z]\.[0-9]+)"
                    r"(?:\s?[–-]\s?([0-9]+))?")
 _SINGULAR = {"Props.": "Prop.", "Cors.": "Cor.", "Figs.": "Fig."}
 
@@ -44,6 +44,7 @@ def test_labels_in_expands_ranges_and_plurals():
     assert labels_in("Thm 2, Cor. 1–2: maxima") == ["Thm 2", "Cor. 1", "Cor. 2"]
     assert labels_in("Prop. 1 / Eq. 3–4: ...") == ["Prop. 1", "Eq. 3", "Eq. 4"]
     assert labels_in("Figs. 6–7 and Sec. 3.2, App. A.1") == ["Fig. 6", "Fig. 7", "Sec. 3.2", "App. A.1"]
+    assert labels_in("Paper: App. C.3, Eq. 4") == ["App. C.3", "Eq. 4"]
 
 
 @pytest.mark.parametrize("label", list(PAPER))
@@ -115,6 +116,7 @@ def test_lookup_spellings_and_errors():
     assert lookup("thm3") is lookup("Thm. 3") is PAPER["Thm 3"]
     assert lookup("Eq 4") is PAPER["Eq. 4"] and lookup("Proposition 1") is PAPER["Prop. 1"]
     assert lookup("Figure 5") is PAPER["Fig. 5"] and lookup("Sec. 3.2") is PAPER["Sec. 3.2"]
+    assert lookup("Appendix C.3") is PAPER["App. C.3"] and lookup("Eq 11") is PAPER["Eq. 11"]
     assert PAPER["Thm 3"].functions()[0] is th.reconstruct
     with pytest.raises(KeyError, match="Thm 99"):
         lookup("Thm 99")

@@ -15,6 +15,7 @@ module                    what                                                  
 :mod:`.reconstruction`    Thm 3: least-squares reconstruction, node counts                 ``thm3_reconstruction``
 :mod:`.scaling`           Thm 4: the critical ratio, boundary crossings, Fig. 7's levels   ``fig5_scaling_law``
 :mod:`.memorization`      Thm 5: the reduced memorisation problem                          ``thm5_memorization``
+:mod:`.deep`              Eq. 11 (deeper nets), App. C.3 (the output scale)                ``deep_networks``, ``output_scale``
 ========================  ===============================================================  =======================
 
 The Fourier / irrep vocabulary (single-frequency nodes, the inversion map, purity) is :mod:`li2core.fourier`; the
@@ -24,6 +25,7 @@ activations (``sigma, sigma', sigma''``) are :mod:`li2core.activations`; the cen
 from __future__ import annotations
 
 from . import ascent as _ascent
+from . import deep as _deep
 from . import energy as _energy
 from . import maxima as _maxima
 from . import memorization as _memorization
@@ -32,6 +34,7 @@ from . import reconstruction as _reconstruction
 from . import scaling as _scaling
 from . import stage1 as _stage1
 from .ascent import *  # noqa: F403
+from .deep import *  # noqa: F403
 from .energy import *  # noqa: F403
 from .maxima import *  # noqa: F403
 from .memorization import *  # noqa: F403
@@ -42,5 +45,5 @@ from .stage1 import *  # noqa: F403
 
 #: The theory modules, in the book's order. (``li2core.theory.energy`` is the function :func:`energy`; the module
 #: is ``MODULES[2]`` or ``sys.modules["li2core.theory.energy"]``.)
-MODULES = (_pairs, _stage1, _energy, _ascent, _maxima, _reconstruction, _scaling, _memorization)
+MODULES = (_pairs, _stage1, _energy, _ascent, _maxima, _reconstruction, _scaling, _memorization, _deep)
 __all__ = [name for m in MODULES for name in m.__all__]
