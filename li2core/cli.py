@@ -57,6 +57,8 @@ def _build_parser() -> _Parser:
                    help="L extra K x K hidden layers x <- sigma(x + x U) (the author's other_layers; default 0)")
     t.add_argument("--complex-weights", action="store_true",
                    help="the author's use_complex_weights: complex W, U, V; the loss reads the real part (sqr, silu)")
+    t.add_argument("--complex-imag-init", type=float, default=0.0,
+                   help="not the author's: with --complex-weights, draw imaginary parts too, times this (default 0)")
     t.add_argument("--ridge-V", type=float, default=None,
                    help="the author's set_weight_reg: V <- SVD ridge readout (this lambda > 0) before every step")
     t.add_argument("--output-scale", type=float, default=1.0, help="the author's output_multiplier beta (default 1)")
@@ -92,7 +94,8 @@ def _build_parser() -> _Parser:
 
 #: TrainConfig field -> the train flag that sets it (named after a rejected value's message).
 _FLAGS = {"extra_layers": "--extra-layers", "complex_weights": "--complex-weights", "ridge_V": "--ridge-V",
-          "output_scale": "--output-scale", "family": "--family", "top_layer_init_multiplier": "--top-init"}
+          "output_scale": "--output-scale", "family": "--family", "top_layer_init_multiplier": "--top-init",
+          "complex_imag_init": "--complex-imag-init"}
 
 
 def _train(ns: argparse.Namespace) -> int:
@@ -113,6 +116,7 @@ def _train(ns: argparse.Namespace) -> int:
                         optimizer=ns.optimizer, lr=lr, weight_decay=wd, epochs=ns.epochs, seed=seed,
                         eval_every=ns.eval_every, top_layer_init_multiplier=ns.top_init,
                         extra_layers=ns.extra_layers, complex_weights=ns.complex_weights, ridge_V=ns.ridge_V,
+                        complex_imag_init=ns.complex_imag_init,
                         output_scale=ns.output_scale, family=ns.family, **sp)
             for sp, lr, wd, seed in itertools.product(splits, ns.lr, ns.weight_decay, ns.seeds)
         ]

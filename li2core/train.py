@@ -32,6 +32,7 @@ import torch
 from . import groups
 from .losses import LOSSES, loss_and_grad, row_losses
 from .models import ACTIVATIONS, BatchData, BatchedModel, family_for
+from .models.deep import check_variants
 from .optim import OPTIMIZERS
 from .tasks import Task, critical_train_frac, make_task, n_train_for, split
 
@@ -83,13 +84,12 @@ METRIC_SETS = {
     "basic": ("train_acc", "test_acc", "train_loss", "test_loss"),
 }
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
-#: The activations the author's code can apply to complex pre-activations (``x.pow(2)``, ``x * sigmoid(x)``).
-_COMPLEX_ACTIVATIONS = ("sqr", "silu")
 _BATCH_FIELDS = ("group", "width", "activation", "loss", "optimizer", "epochs", "eval_every", "dtype",
                  "model_family", "extra_layers", "complex_weights", "uses_ridge_V")
 #: Fields added after config hashes and frame columns were fixed, with their defaults: a config at the default
 #: leaves them out of :func:`config_fields` (so its sweep-store hash and its frame columns stay what they were).
-LATE_FIELDS = {"extra_layers": 0, "complex_weights": False, "ridge_V": None, "output_scale": 1.0, "family": None}
+LATE_FIELDS = {"extra_layers": 0, "complex_weights": False, "ridge_V": None, "output_scale": 1.0, "family": None,
+               "complex_imag_init": 0.0}
 #: The variant fields the hand-written ``two_layer`` fast path does not train (any non-default -> ``deep``).
 _VARIANTS = ("extra_layers", "complex_weights", "ridge_V", "output_scale")
 
@@ -127,6 +127,8 @@ class TrainConfig:
     complex_weights: the author's ``use_complex_weights``: ``W``, the ``U_l`` and ``V`` held as complex tensors
         (initialised as the real init, imaginary parts 0), the loss and the accuracy read the real part of the
         output. Needs ``sqr`` or ``silu`` (torch has no complex ``relu``).
+    complex_imag_init: not the author's: with ``complex_weights``, the imaginary parts of the initial weights drawn
+        like the real parts (same bounds, own draws) times this; 0 (default) is the author's real init.
     ridge_V: the author's ``set_weight_reg = lambda``: before every step ``V`` is overwritten by the SVD ridge
         solution on the uncentred first hidden layer ``F`` with targets ``one-hot - 1/M``, then the optimizer
         steps every weight, ``V`` included (MSE losses only). ``None``: off.
@@ -154,6 +156,7 @@ class TrainConfig:
     ridge_V: float | None = None
     output_scale: float = 1.0
     family: str | None = None
+    complex_imag_init: float = 0.0
 
     def __post_init__(self) -> None:
         if self.family is not None and not isinstance(self.family, str):
@@ -195,29 +198,7 @@ class TrainConfig:
             raise ValueError(f"top_layer_init_multiplier: must be a finite number; got {m!r}")
         if self.dtype not in _DTYPES:
             raise ValueError(f"dtype: unknown dtype {self.dtype!r}; accepted: {', '.join(_DTYPES)}")
-        self._check_variants()
-
-    def _check_variants(self) -> None:
-        if not _is_int(self.extra_layers) or self.extra_layers < 0:
-            raise ValueError(f"extra_layers: must be an integer >= 0; got {self.extra_layers!r}")
-        if not isinstance(self.complex_weights, (bool, np.bool_)):
-            raise ValueError(f"complex_weights: must be True or False; got {self.complex_weights!r}")
-        if self.complex_weights and self.activation not in _COMPLEX_ACTIVATIONS:
-            raise ValueError(f"complex_weights: needs an activation defined on complex numbers "
-                             f"({', '.join(_COMPLEX_ACTIVATIONS)}; torch has no complex relu); got {self.activation!r}")
-        lam = self.ridge_V
-        if lam is not None:
-            if not _is_num(lam) or not math.isfinite(lam) or lam <= 0:
-                raise ValueError(f"ridge_V: must be a finite number > 0 or None; got {lam!r}")
-            if self.loss not in ("mse_class", "mse_sample"):
-                raise ValueError(f"ridge_V: needs an MSE loss (mse_class or mse_sample), as the author's "
-                                 f"set_weight_reg; got loss {self.loss!r}")
-        b = self.output_scale
-        if not _is_num(b) or not math.isfinite(b) or b <= 0:
-            raise ValueError(f"output_scale: must be a finite number > 0; got {b!r}")
-        if self.model_family == "two_layer" and self.has_variant:
-            raise ValueError("family: 'two_layer' (the hand-written fast path) trains none of extra_layers, "
-                             "complex_weights, ridge_V, output_scale != 1; use family='deep' or None")
+        check_variants(self)  # extra_layers, complex_weights, ridge_V, output_scale, family, complex_imag_init
 
     @property
     def has_variant(self) -> bool:

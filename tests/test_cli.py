@@ -49,6 +49,7 @@ BAD = {
     "output scale nan": (["--output-scale", "nan"], "--output-scale"),
     "output scale 0": (["--output-scale", "0"], "--output-scale"),
     "two_layer with a variant": (["--family", "two_layer", "--extra-layers", "1"], "--family"),
+    "imaginary init without complex weights": (["--complex-imag-init", "0.5"], "--complex-imag-init"),
 }
 
 

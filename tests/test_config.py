@@ -153,3 +153,11 @@ def test_batch_key_ignores_per_run_fields():
             c.replace(family="deep"), c.replace(extra_layers=1), c.replace(complex_weights=True),
             c.replace(ridge_V=0.1)]
     assert all(x.batch_key() != c.batch_key() for x in diff)
+
+
+def test_complex_imag_init_needs_complex_weights():
+    with pytest.raises(ValueError, match="^complex_imag_init:"):
+        TrainConfig(**SMALL, complex_imag_init=0.5)
+    with pytest.raises(ValueError, match="^complex_imag_init:"):
+        TrainConfig(**SMALL, complex_weights=True, complex_imag_init=float("nan"))
+    assert TrainConfig(**SMALL, complex_weights=True, complex_imag_init=0.5).model_family == "deep"

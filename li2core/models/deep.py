@@ -11,7 +11,8 @@ What each variant does, read in the author's ``modular_addition_simple2.py``:
   ``nn.Linear(K, K)`` default) from the same generator, drawn after ``V``.
 * **complex weights** (``use_complex_weights``): the real initial weights cast to complex (imaginary parts 0), the
   one-hot inputs cast to complex, ``sigma`` applied to complex numbers (``x.pow(2)`` or ``x * sigmoid(x)``), and
-  the loss and the accuracy on the **real part** of the output. torch's optimizers treat a complex weight as its
+  the loss and the accuracy on the **real part** of the output (``complex_imag_init``, not the author's, draws
+  nonzero imaginary parts instead). torch's optimizers treat a complex weight as its
   real and imaginary parts (``view_as_real``); so does this family. Consequence, by the symmetry of a real-analytic
   network: with imaginary parts 0 the gradient's imaginary parts are exactly 0, so they stay 0 and the run is the
   real run (``tests/models/test_deep.py`` checks this).
@@ -25,9 +26,11 @@ What each variant does, read in the author's ``modular_addition_simple2.py``:
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, ClassVar
 
+import numpy as np
 import torch
 
 from ..activations import activation
@@ -42,26 +45,75 @@ if TYPE_CHECKING:
     from ..train import TrainConfig
     from . import BatchData
 
-__all__ = ["Deep", "forward_all", "init_layers", "layer_names", "lowest_layer_purity", "ridge_readout"]
+__all__ = ["COMPLEX_ACTIVATIONS", "Deep", "check_variants", "forward_all", "init_layers", "layer_names", "lowest_layer_purity", "ridge_readout"]
 
 _COMPLEX = {torch.float32: torch.complex64, torch.float64: torch.complex128}
+#: The activations the author's code can apply to complex pre-activations (``x.pow(2)``, ``x * sigmoid(x)``).
+COMPLEX_ACTIVATIONS = ("sqr", "silu")
+
+
+def _is_int(x: object) -> bool:
+    return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+
+
+def _finite(x: object) -> bool:
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def check_variants(cfg: TrainConfig) -> None:
+    """Validate a config's variant fields (called by ``TrainConfig.__post_init__``): a one-line ``ValueError``
+    naming the field for a negative depth, a non-positive or non-finite ridge or scale, and the combinations the
+    author's code cannot run (complex weights with ``relu`` / ``relusqr``, ridge V without an MSE loss, where it
+    asserts) or the fast path does not train (``family="two_layer"`` with a variant)."""
+    if not _is_int(cfg.extra_layers) or cfg.extra_layers < 0:
+        raise ValueError(f"extra_layers: must be an integer >= 0; got {cfg.extra_layers!r}")
+    if not isinstance(cfg.complex_weights, (bool, np.bool_)):
+        raise ValueError(f"complex_weights: must be True or False; got {cfg.complex_weights!r}")
+    if cfg.complex_weights and cfg.activation not in COMPLEX_ACTIVATIONS:
+        raise ValueError(f"complex_weights: needs an activation defined on complex numbers "
+                         f"({', '.join(COMPLEX_ACTIVATIONS)}; torch has no complex relu); got {cfg.activation!r}")
+    lam = cfg.ridge_V
+    if lam is not None:
+        if not _finite(lam) or lam <= 0:
+            raise ValueError(f"ridge_V: must be a finite number > 0 or None; got {lam!r}")
+        if cfg.loss not in ("mse_class", "mse_sample"):
+            raise ValueError(f"ridge_V: needs an MSE loss (mse_class or mse_sample), as the author's set_weight_reg; "
+                             f"got loss {cfg.loss!r}")
+    if not _finite(cfg.output_scale) or cfg.output_scale <= 0:
+        raise ValueError(f"output_scale: must be a finite number > 0; got {cfg.output_scale!r}")
+    c = cfg.complex_imag_init
+    if not _finite(c) or (c != 0 and not cfg.complex_weights):
+        raise ValueError(f"complex_imag_init: must be a finite number, and 0 unless complex_weights; got {c!r}")
+    if cfg.model_family == "two_layer" and cfg.has_variant:
+        raise ValueError("family: 'two_layer' (the hand-written fast path) trains none of extra_layers, "
+                         "complex_weights, ridge_V, output_scale != 1; use family='deep' or None")
 _GRAM_METRICS = frozenset({"G_F_norm", "ftf_offdiag_ratio", "fft_offdiag_ratio", "fft_dist_ideal"})
 _COS_METRICS = frozenset({"dW_cos_dist", "dV_cos_dist", "layer_cos_dist"})
 _GRAD_METRICS = frozenset({"G_F_loss_norm", "layer_G_norm"})
 
 
 def init_layers(
-    M: int, K: int, L: int, seed: int, top_layer_init_multiplier: float = 1.0, dtype: torch.dtype = torch.float32
+    M: int, K: int, L: int, seed: int, top_layer_init_multiplier: float = 1.0, dtype: torch.dtype = torch.float32,
+    imag: float = 0.0,
 ) -> list[torch.Tensor]:
     """``[W (2M, K), U_1 .. U_L (K, K), V (K, M)]``: ``W, V`` drawn exactly as
     :func:`li2core.models.two_layer.init_weights` (same generator, same order), then each ``U_l`` as the author's
-    ``nn.Linear(K, K)`` default ``U(-1/sqrt K, 1/sqrt K)`` from the same ``torch.Generator().manual_seed(seed)``."""
+    ``nn.Linear(K, K)`` default ``U(-1/sqrt K, 1/sqrt K)`` from the same ``torch.Generator().manual_seed(seed)``.
+
+    ``imag != 0`` (``TrainConfig.complex_imag_init``, not the author's): complex weights whose imaginary parts are
+    drawn next, in the same order and with the same bounds, times ``imag`` (``dtype`` is then the real dtype)."""
     g = torch.Generator().manual_seed(int(seed))
     bw, bv = (2 * M) ** -0.5, K**-0.5
-    W = (torch.rand(2 * M, K, generator=g, dtype=torch.float64) * 2 - 1) * bw
-    V = (torch.rand(K, M, generator=g, dtype=torch.float64) * 2 - 1) * bv * top_layer_init_multiplier
-    Us = [(torch.rand(K, K, generator=g, dtype=torch.float64) * 2 - 1) * bv for _ in range(L)]
-    return [t.to(dtype) for t in (W, *Us, V)]
+    shapes = [((2 * M, K), bw), *(((K, K), bv) for _ in range(L)), ((K, M), bv * top_layer_init_multiplier)]
+
+    def draw(shape: tuple[int, int], bound: float) -> torch.Tensor:
+        return (torch.rand(*shape, generator=g, dtype=torch.float64) * 2 - 1) * bound
+
+    W, V = draw(*shapes[0]), draw(*shapes[-1])
+    out = [W, *(draw(*sb) for sb in shapes[1:-1]), V]
+    if imag != 0:
+        out = [torch.complex(t, draw(*sb) * imag) for t, sb in zip(out, shapes)]
+    return [t.to(_COMPLEX[dtype] if t.is_complex() else dtype) for t in out]
 
 
 def layer_names(L: int) -> tuple[str, ...]:
@@ -155,7 +207,8 @@ class Deep:
         self.is_complex = bool(c0.complex_weights)
         self.sigma = _sigma(c0.activation, self.is_complex)
         self.dtype = _COMPLEX[self.rdtype] if self.is_complex else self.rdtype
-        inits = [init_layers(self.M, self.K, self.L, c.seed, c.top_layer_init_multiplier, self.rdtype) for c in cfgs]
+        inits = [init_layers(self.M, self.K, self.L, c.seed, c.top_layer_init_multiplier, self.rdtype,
+                             c.complex_imag_init) for c in cfgs]
         self.params = [torch.stack(ts).to(self.dev).to(self.dtype) for ts in zip(*inits)]
         self.beta = torch.tensor([float(c.output_scale) for c in cfgs], dtype=self.rdtype, device=self.dev)
         self.lam = (torch.tensor([float(c.ridge_V) for c in cfgs], dtype=torch.float64, device=self.dev)

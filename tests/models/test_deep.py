@@ -40,6 +40,13 @@ def test_init_layers_draws_W_and_V_as_the_two_layer_net_then_the_extra_layers():
         assert U.abs().max() <= 8**-0.5 and U.abs().max() > 0.5 * 8**-0.5
     assert not torch.equal(ts[1], ts[2])
     assert layer_names(2) == ("W", "U1", "U2", "V") and layer_names(0) == ("W", "V")
+    # complex_imag_init (not the author's): the same real parts, imaginary parts drawn next with the same bounds
+    tc = init_layers(7, 8, 2, seed=3, top_layer_init_multiplier=0.5, dtype=torch.float64, imag=2.0)
+    assert all(t.dtype == torch.complex128 for t in tc)
+    bounds = [14**-0.5, 8**-0.5, 8**-0.5, 0.5 * 8**-0.5]  # W, U1, U2, V (V: times the top-layer multiplier)
+    for t, r, bound in zip(tc, ts, bounds):
+        assert torch.equal(t.real, r) and torch.count_nonzero(t.imag) == t.numel()
+        assert t.imag.abs().max() <= 2.0 * bound and t.imag.abs().max() > 0.5 * 2.0 * bound
 
 
 # ------------------------------------------------------------------ the general path equals the fast path
@@ -78,6 +85,7 @@ VARIANTS = {
     "extra2": dict(extra_layers=2),
     "complex": dict(complex_weights=True, loss="nll"),
     "complex_silu_extra": dict(complex_weights=True, activation="silu", extra_layers=1),
+    "complex_imag_init": dict(complex_weights=True, complex_imag_init=0.7, extra_layers=1),
     "ridge": dict(ridge_V=1e-2),
     "ridge_extra": dict(ridge_V=1e-3, extra_layers=1, loss="mse_sample"),
     "scale": dict(output_scale=3.0),
