@@ -1,16 +1,19 @@
 """Batched full-batch training of the model families on group tasks: the one trainer (DESIGN "Data flow").
 
 :func:`train` takes a list of :class:`TrainConfig`. Configs that share a task, width,
-activation, loss, optimizer, number of epochs, evaluation interval and dtype form one
-batch: ``R`` runs trained as one tensor program (seeds, learning rates, weight decays,
-training fractions and top-layer init multipliers may differ inside a batch; runs with
+activation, loss, optimizer, number of epochs, evaluation interval, dtype, model family, depth,
+complexity and ridge on/off form one batch: ``R`` runs trained as one tensor program (seeds, learning
+rates, weight decays, training fractions, top-layer init multipliers, output scales and ridge constants
+may differ inside a batch; runs with
 different ``n_train`` are padded and masked). Each run gives the same numbers as when
 trained alone, up to float rounding.
 
 The trainer is generic: splits and masks, the metric buffer, accuracy and loss, the evaluation
 schedule, snapshots, progress and batch planning. The weights, their initialisation, the step and
-the outputs on all pairs belong to the config's model family (:func:`li2core.models.family_for`;
-every config today is the two-layer net, :class:`li2core.models.two_layer.TwoLayer`).
+the outputs on all pairs belong to the config's model family (:func:`li2core.models.family_for`: the
+hand-written two-layer net :class:`li2core.models.two_layer.TwoLayer`, or for the variants ``extra_layers``,
+``complex_weights``, ``ridge_V``, ``output_scale`` the autograd family :class:`li2core.models.deep.Deep`, whose
+per-layer metrics :meth:`Results.layer_frame` gives in long form).
 
 One optimizer step is one "epoch" (full batch), as in the author's code (paper-li2 §4.4).
 Metrics are evaluated *before* the step at epochs ``0, k, 2k, ...`` and after the last

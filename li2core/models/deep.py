@@ -216,9 +216,6 @@ class Deep:
         lr = torch.tensor([c.lr for c in cfgs], dtype=torch.float64)
         wd = torch.tensor([c.weight_decay for c in cfgs], dtype=torch.float64)
         self.opt = BatchedOptimizer(c0.optimizer, [self._real(p) for p in self.params], lr, wd)
-        off = (torch.arange(self.R, device=self.dev) * 2 * self.M)[:, None]
-        self.ia = (data.tr_a + off).reshape(-1)
-        self.ib = (data.tr_b + self.M + off).reshape(-1)
         self.Y_tr = torch.nn.functional.one_hot(data.tr_y, self.M).to(self.rdtype)
         self.Y_ridge = (self.Y_tr - 1.0 / self.M) * data.tr_mask[..., None]
         if "W_purity" in self.want:
@@ -235,7 +232,8 @@ class Deep:
         r = W.shape[0]
         off = (torch.arange(r, device=self.dev) * 2 * self.M)[:, None]
         Wf = W.reshape(r * 2 * self.M, self.K)
-        h = Wf.index_select(0, (d.tr_a[s] + off).reshape(-1)) + Wf.index_select(0, (d.tr_b[s] + self.M + off).reshape(-1))
+        ia, ib = (d.tr_a[s] + off).reshape(-1), (d.tr_b[s] + self.M + off).reshape(-1)
+        h = Wf.index_select(0, ia) + Wf.index_select(0, ib)  # X W as two row lookups, as the fast path
         return _hidden(h.view(r, -1, self.K), params[1:], self.sigma)
 
     def _loss(self, O: torch.Tensor, s: slice = slice(None)) -> torch.Tensor:
@@ -277,7 +275,7 @@ class Deep:
         if want & (_GRAM_METRICS | _GRAD_METRICS):
             grad = bool(want & _GRAD_METRICS)
             with torch.enable_grad():
-                W = ps[0].detach().requires_grad_(grad)  # so that every hidden output is in the graph
+                W = ps[0].detach().requires_grad_(grad)  # with grad: every hidden output is in the graph
                 xs = self._hidden_train([W, *ps[1:-1]], s)
                 Vb = self.beta[s, None, None] * ps[-1]
                 if grad:
