@@ -76,7 +76,7 @@ METRIC_DOC = {
     "dV_cos_dist": "1 - cos(V_{t-1}, V_t): cosine distance between consecutive V",
     "W_purity": "Fourier purity of the lowest layer W: the mean over nodes of the share of a node's power in its "
                 "dominant real isotypic component (li2core.fourier.purity; deep family)",
-    "layer_cos_dist": "per weight layer (W, U_1 .. U_L, V): 1 - cos between consecutive evaluated weights",
+    "layer_cos_dist": "per weight layer (W, U_1 .. U_L, V): 1 - cos(P_{t-1}, P_t), consecutive weights as dW_cos_dist",
     "layer_G_norm": "per weight layer: ||-dL/dZ||_F of the layer's output Z on the training pairs (the hidden "
                     "layers' F_l, the analogue of ||G_F||; for V the network output)",
 }

@@ -277,3 +277,33 @@ def test_deep_family_interface_and_batch_keys():
     step, ev = Deep.per_run_bytes(cfgs[1], 8)
     assert 0 < step < ev and Deep.per_run_bytes(cfgs[0], 8)[0] < step
     assert TwoLayer.name == "two_layer" and Deep.name == "deep"
+
+
+@pytest.mark.parametrize("opt", ["adam", "adamw", "sgd"])
+def test_complex_deep_run_equals_torch_optimizers_on_complex_parameters(opt):
+    """An independent loop: nn-style complex leaf tensors, the one-hot matmul forward, torch.optim on complex
+    parameters (which steps real and imaginary parts), against the family's view_as_real optimizer."""
+    lr, wd = (0.05, 1e-3) if opt == "sgd" else (0.01, 1e-3)
+    cfg = TrainConfig(**{**BASE, "weight_decay": wd}, train_frac=0.6, epochs=6, lr=lr, optimizer=opt, seed=3,
+                      complex_weights=True, complex_imag_init=0.5, extra_layers=1, output_scale=1.5)
+    res = train([cfg], device="cpu", progress=False, metrics="basic")
+    task = make_task("Z7")
+    idx = split(task, cfg.p, cfg.seed).train
+    X = torch.tensor(_onehot_X(task, idx.numpy()), dtype=torch.complex128)
+    y = task.y[idx]
+    ps = [t.clone().requires_grad_(True) for t in init_layers(7, 8, 1, 3, 1.0, torch.float64, imag=0.5)]
+    make = {"adam": lambda p: torch.optim.Adam(p, lr=lr, weight_decay=wd),
+            "adamw": lambda p: torch.optim.AdamW(p, lr=lr, weight_decay=wd),
+            "sgd": lambda p: torch.optim.SGD(p, lr=lr, momentum=0.9, weight_decay=wd)}[opt]
+    o = make(ps)
+    for _ in range(cfg.epochs):
+        o.zero_grad()
+        x = (X @ ps[0]) ** 2
+        x = (x + x @ ps[1]) ** 2
+        out = (1.5 * (x @ ps[2])).real
+        oc = out - out.mean(1, keepdim=True)
+        loss = (oc.pow(2).sum(1) - 2 * oc.gather(1, y[:, None])[:, 0]).mean() + 1 - 1 / 7  # the author's mse
+        loss.backward()
+        o.step()
+    for got, want in zip(res.final_weights(0), ps):
+        torch.testing.assert_close(got, want.detach(), rtol=1e-9, atol=1e-12)
