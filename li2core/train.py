@@ -76,7 +76,7 @@ METRIC_DOC = {
     "dV_cos_dist": "1 - cos(V_{t-1}, V_t): cosine distance between consecutive V",
     "W_purity": "Fourier purity of the lowest layer W: the mean over nodes of the share of a node's power in its "
                 "dominant real isotypic component (li2core.fourier.purity; deep family)",
-    "layer_cos_dist": "per weight layer (W, U_1 .. U_L, V): 1 - cos(P_{t-1}, P_t), consecutive weights as dW_cos_dist",
+    "layer_cos_dist": "per weight layer (W, U_1 .. U_L, V): 1 - cos(P_{t-1}, P_t), one step apart as dW_cos_dist",
     "layer_G_norm": "per weight layer: ||-dL/dZ||_F of the layer's output Z on the training pairs (the hidden "
                     "layers' F_l, the analogue of ||G_F||; for V the network output)",
 }
@@ -444,7 +444,8 @@ class _Batch:
         family = family_for(c0)
         self.model: BatchedModel = family(cfgs, self.data, self.want)
         # per-layer metrics (a family with layer_metrics and n_layers): (names, R, n_layers) per evaluation
-        self.layer_metrics = tuple(m for m in LAYER_METRICS if m in self.want and m in getattr(family, "layer_metrics", ()))
+        fam_layer = getattr(family, "layer_metrics", ())
+        self.layer_metrics = tuple(m for m in LAYER_METRICS if m in self.want and m in fam_layer)
         self.n_layers = int(getattr(self.model, "n_layers", 0))
         self.lout: torch.Tensor | None = None
         _, ev = family.per_run_bytes(c0, self.dtype.itemsize)

@@ -26,7 +26,8 @@ How a new family plugs in
    :func:`family_for` through ``TrainConfig.model_family``, which resolves ``None``). A new family adds its
    own fields, each with a default that keeps today's configs meaning the same, listed in
    ``li2core.train.LATE_FIELDS`` (a field at its default is left out of ``config_fields``, hence of the frame
-   columns and the sweep store's config hash); adds the fields that must agree inside one tensor program (e.g. ``model_family`` and the depth) to
+   columns and the sweep store's config hash); adds the fields that must agree inside one tensor program
+   (e.g. ``model_family`` and the depth) to
    ``li2core.train._BATCH_FIELDS`` so :meth:`~li2core.train.TrainConfig.batch_key` separates them; and
    validates them in ``TrainConfig.__post_init__`` (a one-line ``ValueError`` naming the field, which
    already calls :func:`family_for`, so an unknown family name fails at construction).
@@ -146,6 +147,9 @@ class BatchedModel(Protocol):
         Calls ``score(O)`` once with the outputs ``O (r, M^2, M)`` of runs ``s`` on all pairs (make_task order):
         the trainer records accuracy and loss from them. Returns ``{name: (r,) tensor}`` for requested names of
         ``extra_metrics``; ``prev`` is the last :meth:`prev_state` (``None`` at epoch 0 or when not requested).
+        Optionally, a family with the class attribute ``layer_metrics`` (names of :data:`li2core.train.LAYER_METRICS`)
+        and the attributes ``n_layers`` and ``layer_names`` also returns ``(r, n_layers)`` tensors for those
+        (:meth:`li2core.train.Results.layer_frame`).
         """
         ...
 
@@ -164,7 +168,8 @@ def family_for(config: object) -> type[BatchedModel]:
     """The batched model class for a :class:`~li2core.train.TrainConfig` (or a family name).
 
     A config's family is its ``model_family`` (``TrainConfig``: ``family``, or the automatic choice for ``None``),
-    else its ``family`` field, else :data:`DEFAULT_FAMILY`. An unknown name raises a one-line ``ValueError`` naming it and the registered families.
+    else its ``family`` field, else :data:`DEFAULT_FAMILY`. An unknown name raises a one-line ``ValueError``
+    naming it and the registered families.
     """
     if isinstance(config, str):
         name = config

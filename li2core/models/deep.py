@@ -45,7 +45,8 @@ if TYPE_CHECKING:
     from ..train import TrainConfig
     from . import BatchData
 
-__all__ = ["COMPLEX_ACTIVATIONS", "Deep", "check_variants", "forward_all", "init_layers", "layer_names", "lowest_layer_purity", "ridge_readout"]
+__all__ = ["COMPLEX_ACTIVATIONS", "Deep", "check_variants", "forward_all", "init_layers", "layer_names",
+           "lowest_layer_purity", "ridge_readout"]
 
 _COMPLEX = {torch.float32: torch.complex64, torch.float64: torch.complex128}
 #: The activations the author's code can apply to complex pre-activations (``x.pow(2)``, ``x * sigmoid(x)``).
