@@ -23,6 +23,8 @@ __all__ = [
     "fft_offdiag_ratio",
     "fft_ratios",
     "cos_dist",
+    "purity_basis",
+    "mean_purity",
     "node_components",
     "covered_components",
     "feature_diversity",
@@ -111,6 +113,30 @@ def cos_dist(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
     a = a / a.norm(dim=-1, keepdim=True)
     b = b / b.norm(dim=-1, keepdim=True)
     return 0.5 * (a - b).pow(2).sum(-1)
+
+
+def purity_basis(group: Group | str, dtype: torch.dtype = torch.float64,
+                 device: torch.device | str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(Q (M, M), C (M, n_components))`` for :func:`mean_purity`: the group's real isotypic basis
+    (:meth:`li2core.groups.Group.real_isotypic_basis`) and the one-hot map from its columns to the components."""
+    Q, comp = as_group(group).real_isotypic_basis()
+    C = torch.nn.functional.one_hot(torch.as_tensor(comp), int(comp.max()) + 1)
+    return torch.as_tensor(Q, dtype=dtype, device=device), C.to(device=device, dtype=dtype)
+
+
+def mean_purity(W: torch.Tensor, basis: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+    """Fourier purity of a hidden layer, batched: per run, the mean over nodes of the share of a node's power in its
+    dominant real isotypic component (:func:`li2core.fourier.purity`, as :func:`node_components`; zero nodes
+    skipped). ``W (R, 2M, K)``, real or complex (complex: the power of the real and imaginary parts together);
+    ``basis`` from :func:`purity_basis`. Returns ``(R,)`` (NaN for a run whose nodes are all zero)."""
+    Q, C = basis
+    M = Q.shape[0]
+    coef = torch.einsum("rmk,mj->rjk", W[:, :M], Q.to(W.dtype)).abs() ** 2
+    coef = coef + torch.einsum("rmk,mj->rjk", W[:, M:], Q.to(W.dtype)).abs() ** 2
+    P = torch.einsum("rjk,jc->rck", coef, C.to(coef.dtype))
+    total = P.sum(1)
+    share = P.max(dim=1).values / torch.where(total > 0, total, 1.0)
+    return torch.where(total > 0, share, torch.nan).nanmean(dim=1)
 
 
 # --- Frame-level summaries (tidy frames of li2core.Results.frame) -------------------------

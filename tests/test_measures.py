@@ -64,3 +64,26 @@ def test_feature_diversity_counts_distinct_planted_frequencies() -> None:
     assert measures.feature_diversity(W, "Z11", min_purity=1.0) == 0
     with pytest.raises(ValueError, match="W: expected shape"):
         measures.node_components(W.T, "Z11")
+
+
+def test_mean_purity_is_the_mean_dominant_share_of_fourier_purity():
+    from li2core.fourier import purity
+    from li2core.groups import make
+
+    g = make("Z7")
+    W = torch.randn(2, 14, 6, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    W[1, :, 2] = 0.0  # a zero node is skipped
+    basis = measures.purity_basis(g)
+    got = measures.mean_purity(W, basis)
+    for r in range(2):
+        want = np.nanmean(purity(W[r].numpy().T, g).max(axis=-1))
+        assert got[r].item() == pytest.approx(want, rel=1e-12)
+        _, frac = measures.node_components(W[r], g)
+        assert got[r].item() == pytest.approx(np.nanmean(frac), rel=1e-12)
+    Wc = torch.complex(W, torch.zeros_like(W))
+    torch.testing.assert_close(measures.mean_purity(Wc, basis), got, rtol=1e-12, atol=0)
+    # complex: real and imaginary parts' powers add (here a pure frequency-1 node in both parts -> purity 1)
+    Q, comp = g.real_isotypic_basis()
+    node = torch.tensor(Q[:, comp == 1][:, 0])
+    w = torch.cat([node, node])[None, :, None]
+    assert measures.mean_purity(torch.complex(w, 2 * w), basis).item() == pytest.approx(1.0, abs=1e-12)

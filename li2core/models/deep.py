@@ -34,9 +34,8 @@ import numpy as np
 import torch
 
 from ..activations import activation
-from ..groups import make as make_group
 from ..losses import loss_and_grad
-from ..measures import cos_dist, fft_ratios, ftf_offdiag_ratio
+from ..measures import cos_dist, fft_ratios, ftf_offdiag_ratio, mean_purity, purity_basis
 from ..optim import BatchedOptimizer
 from ..theory.stage1 import G_F
 from .two_layer import preact_grid
@@ -46,7 +45,7 @@ if TYPE_CHECKING:
     from . import BatchData
 
 __all__ = ["COMPLEX_ACTIVATIONS", "Deep", "check_variants", "forward_all", "init_layers", "layer_names",
-           "lowest_layer_purity", "ridge_readout"]
+           "ridge_readout"]
 
 _COMPLEX = {torch.float32: torch.complex64, torch.float64: torch.complex128}
 #: The activations the author's code can apply to complex pre-activations (``x.pow(2)``, ``x * sigmoid(x)``).
@@ -156,19 +155,6 @@ def forward_all(params: Sequence[torch.Tensor], act: str, beta: torch.Tensor | f
     return b * torch.bmm(xs[-1], params[-1])
 
 
-def lowest_layer_purity(W: torch.Tensor, Q: torch.Tensor, C: torch.Tensor) -> torch.Tensor:
-    """Per run, the mean over nodes of :func:`li2core.fourier.purity`'s dominant share, for ``W (R, 2M, K)``
-    (complex: the power of the real and imaginary parts together). ``Q (M, M)``, ``C (M, n_components)``: the
-    group's real isotypic basis and its one-hot component map (:meth:`li2core.groups.Group.real_isotypic_basis`)."""
-    M = Q.shape[0]
-    coef = torch.einsum("rmk,mj->rjk", W[:, :M], Q.to(W.dtype)).abs() ** 2
-    coef = coef + torch.einsum("rmk,mj->rjk", W[:, M:], Q.to(W.dtype)).abs() ** 2
-    P = torch.einsum("rjk,jc->rck", coef, C.to(coef.dtype))
-    total = P.sum(1)
-    share = P.max(dim=1).values / total
-    return torch.where(total > 0, share, torch.nan).nanmean(dim=1)
-
-
 class Deep:
     """``R`` runs of the author's MLP (any of its variants) as one tensor program, trained through autograd.
 
@@ -219,10 +205,7 @@ class Deep:
         self.opt = BatchedOptimizer(c0.optimizer, [self._real(p) for p in self.params], lr, wd)
         self.Y_tr = torch.nn.functional.one_hot(data.tr_y, self.M).to(self.rdtype)
         self.Y_ridge = (self.Y_tr - 1.0 / self.M) * data.tr_mask[..., None]
-        if "W_purity" in self.want:
-            Q, comp = make_group(c0.group).real_isotypic_basis()
-            self.Q = torch.as_tensor(Q, dtype=self.rdtype, device=self.dev)
-            self.C = torch.nn.functional.one_hot(torch.as_tensor(comp), int(comp.max()) + 1).to(self.dev, self.rdtype)
+        self.basis = purity_basis(c0.group, self.rdtype, self.dev) if "W_purity" in self.want else None
 
     def _real(self, p: torch.Tensor) -> torch.Tensor:
         return torch.view_as_real(p) if p.is_complex() else p
@@ -297,7 +280,7 @@ class Deep:
             dist = torch.stack([cos_dist(self._real(a[s]), self._real(b)) for a, b in zip(prev, ps)], dim=1)
             out["dW_cos_dist"], out["dV_cos_dist"], out["layer_cos_dist"] = dist[:, 0], dist[:, -1], dist
         if "W_purity" in want:
-            out["W_purity"] = lowest_layer_purity(ps[0], self.Q, self.C)
+            out["W_purity"] = mean_purity(ps[0], self.basis)
         return out
 
     def weights(self, r: int) -> tuple[torch.Tensor, ...]:

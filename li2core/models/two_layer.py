@@ -17,7 +17,7 @@ import torch
 
 from ..activations import ACTIVATIONS, activation
 from ..losses import loss_and_grad
-from ..measures import cos_dist, fft_ratios, ftf_offdiag_ratio
+from ..measures import cos_dist, fft_ratios, ftf_offdiag_ratio, mean_purity, purity_basis
 from ..optim import BatchedOptimizer
 from ..theory.stage1 import G_F
 
@@ -98,7 +98,7 @@ class TwoLayer:
     name: ClassVar[str] = "two_layer"
     extra_metrics: ClassVar[tuple[str, ...]] = (
         "G_F_norm", "G_F_loss_norm", "ftf_offdiag_ratio", "fft_offdiag_ratio", "fft_dist_ideal", "dW_cos_dist",
-        "dV_cos_dist",
+        "dV_cos_dist", "W_purity",
     )
 
     @staticmethod
@@ -127,6 +127,7 @@ class TwoLayer:
         self.ia = (data.tr_a + off).reshape(-1)
         self.ib = (data.tr_b + self.M + off).reshape(-1)
         self.Y_tr = torch.nn.functional.one_hot(data.tr_y, self.M).to(self.dtype)
+        self.basis = purity_basis(c0.group, self.dtype, self.dev) if "W_purity" in self.want else None
 
     @torch.no_grad()
     def step(self) -> None:
@@ -185,6 +186,8 @@ class TwoLayer:
             W_prev, V_prev = prev
             out["dW_cos_dist"] = cos_dist(W_prev[s], W)
             out["dV_cos_dist"] = cos_dist(V_prev[s], V)
+        if self.basis is not None:
+            out["W_purity"] = mean_purity(W, self.basis)
         return out
 
     def weights(self, r: int) -> tuple[torch.Tensor, torch.Tensor]:
