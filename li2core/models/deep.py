@@ -44,8 +44,8 @@ if TYPE_CHECKING:
     from ..train import TrainConfig
     from . import BatchData
 
-__all__ = ["COMPLEX_ACTIVATIONS", "Deep", "check_variants", "forward_all", "init_layers", "layer_names",
-           "ridge_readout"]
+__all__ = ["COMPLEX_ACTIVATIONS", "Deep", "check_variants", "forward_all", "hidden_outputs", "init_layers",
+           "layer_names", "ridge_readout"]
 
 _COMPLEX = {torch.float32: torch.complex64, torch.float64: torch.complex128}
 #: The activations the author's code can apply to complex pre-activations (``x.pow(2)``, ``x * sigmoid(x)``).
@@ -147,10 +147,17 @@ def _hidden(h: torch.Tensor, Us: Sequence[torch.Tensor], sigma: Callable) -> lis
     return xs
 
 
+def hidden_outputs(params: Sequence[torch.Tensor], act: str) -> list[torch.Tensor]:
+    """The hidden layers' outputs ``[F_1 = sigma(X W), F_2, .., F_{L+1}]``, each ``(R, M^2, K)``, on all pairs
+    (make_task order) of ``params = [W, U_1 .. U_L, ...]`` (each with a run axis; a trailing ``V`` is ignored):
+    the ``F_{L-1}`` and ``F_L`` of Eq. 11 (:func:`li2core.theory.deep.eq11_G`) for trained weights."""
+    return _hidden(preact_grid(params[0]), params[1:-1], _sigma(act, params[0].is_complex()))
+
+
 def forward_all(params: Sequence[torch.Tensor], act: str, beta: torch.Tensor | float = 1.0) -> torch.Tensor:
     """``O (R, M^2, M)`` on all pairs (make_task order) of ``params = [W, U_1 .. U_L, V]`` (each with a run axis);
     ``beta`` a number or ``(R,)``. Complex weights give a complex ``O`` (the loss reads its real part)."""
-    xs = _hidden(preact_grid(params[0]), params[1:-1], _sigma(act, params[0].is_complex()))
+    xs = hidden_outputs(params, act)
     b = torch.as_tensor(beta, dtype=xs[-1].real.dtype, device=xs[-1].device).reshape(-1, 1, 1)
     return b * torch.bmm(xs[-1], params[-1])
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from li2core.models import Deep, TwoLayer, init_weights
-from li2core.models.deep import forward_all, init_layers, layer_names, ridge_readout
+from li2core.models.deep import forward_all, hidden_outputs, init_layers, layer_names, ridge_readout
 from li2core.tasks import make_task, split
 from li2core.train import LAYER_METRICS, METRICS, TrainConfig, _Batch, train
 
@@ -238,6 +238,8 @@ def test_forward_with_extra_layers_and_output_scale_equals_a_literal_loop():
     task = make_task("Z5")
     ps = [t[None] for t in init_layers(5, 6, 2, seed=1, dtype=torch.float64)]
     O = forward_all(ps, "relu", beta=2.5)[0].numpy()
+    hs = hidden_outputs(ps, "relu")
+    assert len(hs) == 3 and hs[0].shape == (1, 25, 6)
     W, U1, U2, V = (t[0].numpy() for t in ps)
     for i in range(task.N):
         a, b = int(task.a[i]), int(task.b[i])
@@ -246,6 +248,7 @@ def test_forward_with_extra_layers_and_output_scale_equals_a_literal_loop():
             x = [max(x[k] + sum(x[j] * U[j, k] for j in range(6)), 0.0) for k in range(6)]
         o = [2.5 * sum(x[k] * V[k, c] for k in range(6)) for c in range(5)]
         _close(O[i], o, rtol=1e-12)
+        _close(hs[-1][0, i].numpy(), x, rtol=1e-12)
     base = forward_all(ps, "relu")[0].numpy()
     _close(O, 2.5 * base, rtol=1e-14)
 

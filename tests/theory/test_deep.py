@@ -91,3 +91,22 @@ def test_output_scale_fixed_point_is_the_ridge_fixed_point_computed_directly():
     assert gaps[1] / gaps[0] == pytest.approx(0.1, rel=0.05) and gaps[2] / gaps[1] == pytest.approx(0.1, rel=0.05)
     with pytest.raises(ValueError, match="^beta:"):
         thd.G_star_output_scale(F, Y, 0.1, 0.0)
+
+
+def test_eq11_on_the_authors_residual_block_through_the_model():
+    """F_2 = relu(F_1 + F_1 U) = relu(F_1 (I + U)): Eq. 11 with W_L = I + U is the gradient of the top energy with
+    respect to F_1, on the hidden outputs of li2core.models.deep."""
+    from li2core.models.deep import hidden_outputs, init_layers
+    from li2core.tasks import make_task
+
+    task = make_task("Z5")
+    ps = [t[None] for t in init_layers(5, 6, 1, seed=2, dtype=torch.float64)]
+    F1, F2 = (h[0] for h in hidden_outputs(ps, "relu"))
+    Y = torch.nn.functional.one_hot(task.y, 5).double()
+    WL = thd.residual_layer_matrix(ps[1][0])
+    torch.testing.assert_close(torch.relu(F1 @ WL), F2, rtol=1e-14, atol=1e-14)
+    F = F1.clone().requires_grad_(True)
+    E = 0.5 * (center(Y).T @ torch.relu(F + F @ ps[1][0])).pow(2).sum()
+    (grad,) = torch.autograd.grad(E, F)
+    torch.testing.assert_close(thd.eq11_G(F1, WL, Y, "relu"), grad, rtol=1e-12, atol=1e-12)
+    assert 0 < float(thd.gram_identity_gap(WL)) < 1  # I + U at init is not orthogonal, nor degenerate
