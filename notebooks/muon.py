@@ -99,8 +99,8 @@ for name, value in dict(M=M, widths=", ".join(str(k) for k in widths), lrs=", ".
                         trials=trials, plain_nodes=plain_nodes, lemma_matrices=lemma_matrices,
                         profile=profile).items():
     pages.glue(name, value)
-print(f"profile={profile}: Z{M}, K in {widths}, lr in {lrs}, {seeds} seeds, {epochs} epochs; Eq. 10 with L = {L}, "
-      f"a in {a_values}, {trials} trials")
+print(f"profile={profile}: Z{M}, K in {widths}, lr in {lrs}, {seeds} seeds, {epochs} epochs")
+print(f"Eq. 10: L = {L}, a in {a_values}, {trials} trials")
 
 # %% [markdown]
 # ## (a) Lemma 2
@@ -252,7 +252,6 @@ verdict = (f"At the best learning rate of each, Muon's final test loss is lower 
            f"{', '.join(pages.fmt_num(x, 3) for x in summ['muon_div'])}).")
 pages.glue("fig8_verdict", verdict)
 pages.glue("loss_spread", float(f8.groupby(["optimizer", "K", "lr"])["test_loss"].agg(lambda s: s.max() - s.min()).max()))
-print(verdict)
 
 # %% [markdown]
 # ```{glue:figure} muon_fig8

@@ -205,12 +205,12 @@ cols = ["test_final", "fit_epoch", "share_rule_min", "share_negative_min", "shar
 for act in activations:
     for c in cols:
         pages.glue(f"{act}_{c}", summary.loc[act, c])
-    pages.glue(f"{act}_label", ch.ACTIVATION_LABELS.get(act, act))
+    pages.glue(f"{act}_label", ch.ACTIVATION_TEXT.get(act, act))
 shares = ch.pair_sign_shares(pairs_df)
 uni = {a: float(shares[(shares["activation"] == a) & (shares["epoch"] == epochs) & (shares["kind"] == "sample")]
                 ["share"].iloc[0]) for a in activations}
 pages.glue("reading_md", "\n\n".join(
-    ch.summary_markdown(summary.loc[a], ch.ACTIVATION_LABELS.get(a, a), top_pairs, M // 2, uni[a]) for a in activations))
+    ch.summary_markdown(summary.loc[a], ch.ACTIVATION_TEXT.get(a, a), top_pairs, M // 2, uni[a]) for a in activations))
 pages.glue("eta_lo_md", pages.fmt_num(min(eta_factors)))
 pages.glue("eta_hi_md", pages.fmt_num(max(eta_factors)))
 pages.show_markdown(pages.frame_markdown(summary[cols].rename(columns={
@@ -333,7 +333,7 @@ for act in activations:
     pages.glue(f"{act}_eta_ratio_range", pages.fmt_range(e["peta_ratio_median"].values))
 pages.glue("eta_neg_min", float(eta_df.groupby(["activation", "eta"])["share_negative"].mean().min()))
 pages.glue("eta_ratio_md", "; ".join(
-    f"{ch.ACTIVATION_LABELS.get(a, a)}: {pages.fmt_range(eta_df[eta_df['activation'] == a].groupby('eta')['peta_ratio_median'].mean().values)}"
+    f"{ch.ACTIVATION_TEXT.get(a, a)}: {pages.fmt_range(eta_df[eta_df['activation'] == a].groupby('eta')['peta_ratio_median'].mean().values)}"
     for a in activations))
 
 # %% [markdown]

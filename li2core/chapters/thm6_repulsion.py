@@ -27,6 +27,8 @@ from ..tasks import make_task, split
 from ..train import TrainConfig
 
 ACTIVATION_LABELS = {"sqr": r"$\sigma(x)=x^2$", "relu": "ReLU", "silu": "SiLU", "relusqr": r"ReLU$(x)^2$"}
+#: The same as plain text, for strings glued into the prose (glued Markdown is not parsed for math).
+ACTIVATION_TEXT = {"sqr": "σ(x) = x²", "relu": "ReLU", "silu": "SiLU", "relusqr": "ReLU(x)²"}
 
 
 def _scaled_error(b: torch.Tensor, B: torch.Tensor, j: torch.Tensor, l: torch.Tensor) -> torch.Tensor:
