@@ -31,7 +31,8 @@ SOURCES = {
     "theory": "theory (an identity, a closed form or a bound derived before the run)",
     "paper": "the paper's own number or statement",
     "fixed before looking": "a value fixed before looking at the measured number",
-    "documents": "set after looking: documents the measured behaviour of a declared deviation",
+    "documents": ("set after looking: documents the measured behaviour (of a declared deviation, or an observation); "
+                  "not evidence for the claim"),
 }
 STATUSES = ("PASS", "DEVIATION", "FAIL")
 _MARK = {"PASS": "**✓ PASS**", "DEVIATION": "**⚠ DEVIATION**", "FAIL": "**✗ FAIL**"}

@@ -46,7 +46,8 @@ def _build_parser() -> _Parser:
     t.add_argument("--width", type=int, default=2048, help="hidden width K (default 2048)")
     t.add_argument("--activation", default="sqr", help="sqr | relu | silu | relusqr (default sqr)")
     t.add_argument("--loss", default="mse_class", help="mse_class | mse_sample | nll (default mse_class)")
-    t.add_argument("--optimizer", default="adam", help="adam | adamw | sgd (default adam)")
+    t.add_argument("--optimizer", default="adam",
+                   help="adam | adamw | sgd | muon (the author's: Muon on W, Adam on V) (default adam)")
     t.add_argument("--lr", type=float, nargs="+", default=[1e-3], help="learning rate(s) (default 1e-3)")
     t.add_argument("--weight-decay", type=float, nargs="+", default=[2e-4], help="weight decay(s) (default 2e-4)")
     t.add_argument("--epochs", type=int, default=400, help="optimizer steps, full batch (default 400)")

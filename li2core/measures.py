@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .fourier import as_group, purity
+from .fourier import as_group, component_power, purity
 from .groups import Group
 from .losses import center
 
@@ -34,6 +34,7 @@ __all__ = [
     "ols_slope",
     "loglog_slope",
     "spearman",
+    "gf_spectrum",
 ]
 
 
@@ -248,3 +249,43 @@ def spearman(x: Any, y: Any) -> float:
     if len(d) < 2:
         return float("nan")
     return float(d["x"].rank().corr(d["y"].rank()))
+
+
+# --- The top-down signal (Stage III, Thm 7) ----------------------------------------------------
+
+
+def gf_spectrum(G_F: Any, labels: Any, group: Group | str) -> np.ndarray:
+    """The spectrum of the backpropagated gradient ``G_F`` over the real isotypic components of the *target*.
+
+    ``G_F (n, K)`` (or ``(..., n, K)``): one column per hidden node, one row per sample (e.g. Eq. 2,
+    :func:`li2core.theory.stage1.G_F`, on a run's training rows); ``labels (n,)``: each row's target ``y_i``.
+    Column ``j`` is reduced to the function on the group ``a_j(h) = mean_{i: y_i = h} G_F[i, j]`` (0 for a class
+    without rows): the orthogonal projection of the column on the functions of the target,
+    ``Y (Y^T Y)^{-1} Y^T g_j = Y a_j``. Returned: ``p_c = sum_j ||Pi_c a_j||^2`` for every real isotypic component
+    ``c`` (:func:`li2core.fourier.component_power`; ``Z_M``: frequency ``c``), shape ``(..., n_components)``; the
+    share of component ``c`` is ``p_c / sum(p)``. For a centred ``G_F`` on balanced classes ``p_0 = 0``.
+
+    Why this reduction: Theorem 7 says ``G_F ∝ (Phi_S (x) 1_M)(Phi_S (x) 1_M)^* F``, i.e. every column of ``G_F``
+    is a function of the target lying in the irreps *not* yet learned; ``a_j`` is exactly that function, so
+    ``p_c`` is the top-down signal per irrep (what the theorem predicts to vanish on learned ``c``). The gradient
+    the hidden layer receives, ``X^T (sigma'(X W) o G_F)``, mixes in each node's own spectrum through
+    ``sigma'``, and ``X^T G_F`` vanishes identically on all ``M^2`` pairs for any ``G_F`` that is a centred
+    function of the target (every operand meets every target once): neither isolates the signal. The part of
+    ``G_F`` that is no function of the target (e.g. memorisation) is not seen here; its size is
+    ``||G_F||^2 - sum_h c_h ||a(h)||^2`` with ``c_h`` the class counts.
+    """
+    g = as_group(group)
+    M = g.order
+    G = G_F.detach().cpu().double().numpy() if hasattr(G_F, "detach") else np.asarray(G_F, dtype=float)
+    y = labels.detach().cpu().numpy() if hasattr(labels, "detach") else np.asarray(labels)
+    if G.ndim < 2:
+        raise ValueError(f"G_F: expected shape (n, K) or (..., n, K); got {G.shape}")
+    if y.ndim != 1 or y.shape[0] != G.shape[-2]:
+        raise ValueError(f"labels: expected shape (n,) = ({G.shape[-2]},) to match G_F; got {y.shape}")
+    if not np.issubdtype(y.dtype, np.integer) or (y.size and (y.min() < 0 or y.max() >= M)):
+        raise ValueError(f"labels: must be integers in 0..{M - 1} for {g.name}")
+    Y = np.zeros((y.shape[0], M))
+    Y[np.arange(y.shape[0]), y] = 1.0
+    counts = Y.sum(0)
+    means = np.einsum("nh,...nk->...kh", Y, G) / np.where(counts > 0, counts, 1.0)  # (..., K, M): a_j(h)
+    return component_power(means, g).sum(axis=-2)

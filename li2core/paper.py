@@ -51,6 +51,7 @@ class PaperResult:
 
 _F = "li2core.fourier."
 _CH = "li2core.chapters."
+_M = "li2core.theory.muon."
 
 _ENTRIES = [
     # ------------------------------------------------------------------ the setting
@@ -113,16 +114,42 @@ _ENTRIES = [
      ("li2core.theory.memorization.memorization_profile", "li2core.theory.memorization.memorization_phi"), "thm5_memorization"),
     ("Lemma 6", "the monotonicity of phi = sigma'(x)/x decides focused against spreading memorisation",
      ("li2core.theory.memorization.memorization_kkt", "li2core.theory.memorization.memorization_phi"), "thm5_memorization"),
-    # ------------------------------------------------------------------ Stage III (no chapter yet: the Notes page)
-    ("Eq. 9", "the off-diagonal entries of B by a Schur complement (the sum over l means l != j)",
-     (_CH + "notes_on_the_paper.thm6_repulsion",), "notes_on_the_paper"),
-    ("Thm 6", "repulsion: the sign of b_jl follows the overlap of the nodes' features",
-     (_CH + "notes_on_the_paper.thm6_repulsion",), "notes_on_the_paper"),
-    ("Thm 8", "Muon: the expected time to collect all L maxima (coupon collector, Eq. 41) and its bound",
-     (_CH + "notes_on_the_paper.coupon_collector_T0", _CH + "notes_on_the_paper.coupon_bounds"),
-     "notes_on_the_paper"),
-    ("Lemma 10", "the coupon-collector time L H_L at uniform probabilities",
-     (_CH + "notes_on_the_paper.coupon_bounds",), "notes_on_the_paper"),
+    # ------------------------------------------------------------------ Stage III
+    ("Eq. 9", "column j of F~B is b_jj f~_j + sum over l != j of b_jl f~_l (the printed l = 1..K counts j twice)",
+     ("li2core.theory.repulsion.eq9_rhs",), "thm6_repulsion"),
+    ("Thm 6", "repulsion: b_jl = -beta / (alpha gamma - beta^2), so sign b_jl = -sign(f~_j^T P_{eta,-jl} f~_l)",
+     ("li2core.theory.repulsion.B_schur", "li2core.theory.repulsion.schur_pairs",
+      "li2core.theory.repulsion.schur_pairs_P_eta", "li2core.theory.repulsion.repulsion_sign",
+      "li2core.theory.repulsion.top_similar_pairs", _CH + "thm6_repulsion.snapshot_measures"), "thm6_repulsion"),
+    ("Thm 7", "top-down modulation: with S learned, G_F carries the residual; E_S keeps maxima only on the missing irreps",
+     ("li2core.theory.topdown.energy_missing", "li2core.theory.topdown.energy_missing_closed_form",
+      "li2core.theory.topdown.irrep_residual", "li2core.theory.topdown.ls_residual",
+      "li2core.theory.topdown.ascend_missing", "li2core.measures.gf_spectrum", _CH + "thm7_topdown.spectrum_frame"),
+     "thm7_topdown"),
+    ("Eq. 20", "the Schur form of E: (M/2) sum_k |sum_r tr S^_k,r|^2 / d_k as printed; exact with ||.||_F^2 (= for d_k = 1)",
+     ("li2core.theory.topdown.energy_missing_closed_form",), "thm7_topdown"),
+    ("Lemma 2", "Muon's update U V^T of G = U D V^T ascends the same objective: <U V^T, G> = tr D >= 0",
+     (_M + "lemma2_inner", _M + "polar_factor", "li2core.optim.newton_schulz5", _CH + "muon.lemma2_frame"), "muon"),
+    ("Lemma 9", "the orthogonalised last column of [Q, v] ~ v_perp / ||v_perp|| + v_par / (1 + ||v_perp||)",
+     (_M + "muon_last_column", _M + "lemma9_approx", _M + "lemma9_factor", _M + "polar_factor",
+      _M + "muon_sequential_flow", _CH + "muon.lemma9_frame"), "muon"),
+    ("Eq. 10", "the model dynamics of one node: w' = A(w) w, ||w|| <= 1, A(w) = sum_l lambda_l zeta_l zeta_l^T",
+     (_M + "plain_flow", _M + "muon_sequential_flow"), "muon"),
+    ("Lemma 7", "Frechet starts (CDF exp(-x^-a)): node ends at maximum l with p_l = mu_l^a / sum mu^a",
+     (_M + "frechet_sample", _M + "collection_probabilities"), "muon"),
+    ("Lemma 8", "the initial leader arg max_l mu_l alpha_l(0) is the maximum the independent flow reaches",
+     (_M + "plain_flow", _M + "collection_probabilities"), "muon"),
+    ("Thm 8", "Muon: independent nodes need T_0 (coupon collector) to reach all L maxima, Muon-guided ones T_a <= ...",
+     (_M + "plain_flow", _M + "muon_sequential_flow", _M + "coupon_collector_T0", _M + "coupon_bounds",
+      _M + "muon_T_bound", _M + "coupon_time_dp", _M + "first_collection", _M + "distinct_maxima",
+      _M + "expected_distinct", _M + "collection_probabilities", _M + "frechet_sample", _CH + "muon.coupon_frame"),
+     "muon"),
+    ("Eq. 41", "T_0 = int_0^inf (1 - prod_l (1 - exp(-p_l t))) dt, the expected coupon-collector time",
+     (_M + "coupon_collector_T0", _M + "coupon_time_dp", _M + "first_collection"), "muon"),
+    ("Eq. 46", "the Muon-guided time T_a <= 2^-a T_0 + (1 - 2^-a) L",
+     (_M + "muon_T_bound", _M + "coupon_time_dp"), "muon"),
+    ("Lemma 10", "T_0 >= max(1 / min_l p_l, L sum_{l<=L} 1/l), attained at p_l = 1/L (the main text drops the L)",
+     (_M + "coupon_bounds",), "muon"),
     # ------------------------------------------------------------------ deeper nets, the output scale
     ("Eq. 11", "deeper nets: G_{L-1} = D_L Y~ Y~^T D_L F_{L-1} W_L W_L^T ~ D_L Y~ Y~^T D_L F_{L-1} (homogeneous sigma)",
      ("li2core.theory.deep.eq11_G", "li2core.theory.deep.eq11_top_gradient", "li2core.theory.deep.gram_identity_gap",
@@ -143,9 +170,12 @@ _ENTRIES = [
     ("Fig. 7", "the energy E of the learned nodes: Fourier (low E) against memorisation (high E)",
      (_CH + "fig5_scaling_law.node_energies", "li2core.theory.scaling.reference_energies", _CH + "fig5_scaling_law.fig7_energy"),
      "fig5_scaling_law"),
+    ("Fig. 8", "Adam vs Muon on Z_71 at small K: test loss and the number of distinct frequencies the nodes cover",
+     ("li2core.optim.BatchedOptimizer", "li2core.optim.newton_schulz5", _CH + "muon.fig8_configs",
+      _CH + "muon.fig8_frame", _CH + "muon.fig8_summary", _CH + "muon.muon_fig8"), "muon"),
 ]
 
-#: Label -> :class:`PaperResult`, in the order of the paper (setting, Stage I, Stage II, figures).
+#: Label -> :class:`PaperResult`, in the order of the paper (setting, Stage I, Stage II, Stage III, figures).
 PAPER: dict[str, PaperResult] = {lab: PaperResult(lab, st, code, ch) for lab, st, code, ch in _ENTRIES}
 
 _KIND = {"eq": "Eq.", "equation": "Eq.", "prop": "Prop.", "proposition": "Prop.", "lemma": "Lemma",

@@ -118,7 +118,8 @@ class TrainConfig:
     width: hidden width ``K``.
     activation: ``sqr`` (x^2), ``relu``, ``silu`` or ``relusqr``.
     loss: ``mse_class`` (author's), ``mse_sample`` (paper Eq. 1) or ``nll``.
-    optimizer: ``adam`` (coupled L2), ``adamw`` (decoupled) or ``sgd`` (momentum 0.9).
+    optimizer: ``adam`` (coupled L2), ``adamw`` (decoupled), ``sgd`` (momentum 0.9) or ``muon`` (the author's:
+        Muon on ``W``, Adam on ``V``, one ``lr`` and ``weight_decay`` for both; :mod:`li2core.optim`).
     lr, weight_decay: the optimizer's learning rate and weight decay (torch semantics).
     epochs: optimizer steps (full batch).
     seed: seeds the split and the initialisation.

@@ -21,9 +21,9 @@
 #    `checks.json` when it runs; the book build runs this page last and reads those files. A deviation is stated
 #    once, in its chapter, next to the computation that measures it, and appears here as that chapter wrote it: one
 #    source of truth, so this page cannot drift from the chapters.
-# 2. **Rows recomputed on this page** from `li2core`: constants, counts and scopes that need no training, and the
-#    Stage III statements that have no chapter yet. Every number in this table is computed in the cells below, and
-#    the checks table at the end holds each of them against the paper.
+# 2. **Rows recomputed on this page** from `li2core`: constants, counts and scopes that need no training. Every
+#    number in this table is computed in the cells below, and the checks table at the end holds each of them against
+#    the paper.
 #
 # None of these changes *where* the paper's maxima sit or the shape of its scaling law; most are constants,
 # counts or the scope of a statement.
@@ -32,11 +32,6 @@
 M_odd = 23  # odd group order for the Z_M rows
 M_even = 12  # even group order for the Z_M rows
 M_small = 7  # group order of the memorisation-width rows (M^2 one-pair nodes)
-coupon_L = [4, 8, 16]  # numbers of maxima L for Thm 8's coupon-collector bound
-thm6_n = 60  # samples of the random features for Thm 6 / Eq. 9
-thm6_K = 8  # features (every pair j < l is checked)
-thm6_eta = 0.1  # the ridge constant eta in B, the inverse of F~^T F~ + eta I
-seed = 0
 strict = True  # the book build: a FAIL in the checks table stops the notebook (False: the table shows it)
 out_dir = "_output/notes_on_the_paper"
 profile = "custom"
@@ -46,8 +41,6 @@ FIGURES = ["notes_energy_ratio"]  # declared outputs: <out_dir>/<name>.png and <
 
 import time
 from pathlib import Path
-
-import torch
 
 from li2core import groups, pages
 from li2core.chapters import notes_on_the_paper as ch
@@ -144,21 +137,6 @@ notes.append(ch.linear_sigma_note(lda_norm, M_odd))
 rec = ch.reconstruction_residuals(M_odd, M_small)
 notes += ch.reconstruction_notes(rec, M_odd, M_small)
 notes.append(ch.products_note(ch.cyclic_in_disguise(ch.FIG5_PRODUCTS), len(ch.FIG5_PRODUCTS)))
-
-# %% [markdown]
-# ### Stage III: Theorem 6 (Eq. 9) and Theorem 8 (Lemma 10)
-# No chapter covers Stage III yet, so both are computed here. Theorem 6 on seeded random features: Eq. 9 as printed
-# and as meant, and the Schur-complement formula for $b_{jl}$ on every pair. Theorem 8: the expected number of
-# independently learned nodes until all $L$ maxima are reached, Eq. 41 integrated numerically, against the two
-# printed bounds, at $p_l = 1/L$ (where the paper says the bound is attained) and at one seeded non-uniform $p$.
-
-# %%
-r6 = ch.thm6_repulsion(thm6_n, thm6_K, thm6_eta, seed)
-notes += ch.thm6_notes(r6, thm6_n, thm6_K, thm6_eta)
-uniform = {L: ch.coupon_bounds(torch.full((L,), 1.0 / L, dtype=torch.float64)) for L in coupon_L}
-g = torch.Generator().manual_seed(seed)
-skewed = ch.coupon_bounds(0.5 + torch.rand(max(coupon_L), generator=g, dtype=torch.float64))
-notes += ch.thm8_notes(uniform, skewed)
 
 # %% [markdown]
 # ### The table

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -29,7 +30,7 @@ BAD = {
     "negative lr": (["--lr", "-1"], "lr:"),
     "unknown activation": (["--activation", "tanh"], "activation:"),
     "unknown loss": (["--loss", "mse"], "loss:"),
-    "unknown optimizer": (["--optimizer", "muon"], "optimizer:"),
+    "unknown optimizer": (["--optimizer", "lion"], "optimizer:"),
     "missing out": (None, "--out"),
     "train-frac 1.5": (["--train-frac", "1.5"], "train_frac:"),
     "train-frac 0": (["--train-frac", "0"], "train_frac:"),
@@ -155,6 +156,26 @@ def test_train_grid_and_critical_delta(tmp_path, subprocess_env):
         assert (sub.n_train == 121 - math.ceil((1 - p_) * 121 - 1e-9)).all()
         assert sub.p.to_numpy() == pytest.approx(p_, rel=1e-12)
     assert (df.optimizer == "sgd").all() and (df.loss == "nll").all()
+
+
+def test_train_with_muon_equals_the_library(tmp_path, subprocess_env):
+    """``--optimizer muon`` trains the author's Muon-on-W / Adam-on-V setup: the same numbers as li2core.train."""
+    from li2core.train import TrainConfig, train
+
+    out = tmp_path / "muon.csv"
+    cmd = [sys.executable, "-m", "li2core", "train", "--group", "Z7", "--width", "6", "--epochs", "5", "--eval-every",
+           "5", "--optimizer", "muon", "--lr", "0.02", "--weight-decay", "0.01", "--seeds", "1", "--out", str(out),
+           "--no-progress", "--device", "cpu"]
+    p = subprocess.run(cmd, cwd=tmp_path, env=subprocess_env, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    df = pd.read_csv(out)
+    assert (df.optimizer == "muon").all() and sorted(df.epoch) == [0, 5]
+    ref = train([TrainConfig(group="Z7", width=6, epochs=5, eval_every=5, optimizer="muon", lr=0.02, weight_decay=0.01,
+                             seed=1)], device="cpu", progress=False)
+    np.testing.assert_allclose(df.train_loss.to_numpy(), ref.metrics[0]["train_loss"], rtol=1e-6)
+    adam = train([TrainConfig(group="Z7", width=6, epochs=5, eval_every=5, lr=0.02, weight_decay=0.01, seed=1)],
+                 device="cpu", progress=False)
+    assert abs(adam.metrics[0]["train_loss"][-1] - df.train_loss.iloc[-1]) > 1e-6  # not Adam under another name
 
 
 @pytest.mark.parametrize("text,expected", [

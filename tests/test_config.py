@@ -22,7 +22,7 @@ BAD = [
     (dict(group=7), "group", ["Z<m>"]),
     (dict(activation="tanh"), "activation", list(ACTIVATIONS)),
     (dict(loss="mse"), "loss", list(LOSSES)),
-    (dict(optimizer="muon"), "optimizer", list(OPTIMIZERS)),
+    (dict(optimizer="lion"), "optimizer", list(OPTIMIZERS)),
     (dict(train_frac=0), "train_frac", ["(0, 1]"]),
     (dict(train_frac=0.0), "train_frac", ["(0, 1]"]),
     (dict(train_frac=-0.1), "train_frac", ["(0, 1]"]),
@@ -70,6 +70,8 @@ BAD = [
     (dict(family=3), "family", None),
     (dict(family="two_layer", extra_layers=1), "family", ["deep"]),
     (dict(family="two_layer", output_scale=2.0), "family", ["deep"]),
+    (dict(optimizer="muon", extra_layers=1), "optimizer", ["two-layer"]),
+    (dict(optimizer="muon", family="deep"), "optimizer", ["two-layer"]),
 ]
 
 

@@ -87,3 +87,51 @@ def test_mean_purity_is_the_mean_dominant_share_of_fourier_purity():
     node = torch.tensor(Q[:, comp == 1][:, 0])
     w = torch.cat([node, node])[None, :, None]
     assert measures.mean_purity(torch.complex(w, 2 * w), basis).item() == pytest.approx(1.0, abs=1e-12)
+
+
+# --- the G_F spectrum (Thm 7) -----------------------------------------------------------------------------------
+
+
+def test_gf_spectrum_of_the_loss_gradient_equals_an_fft_by_loops():
+    """G_F from autograd of the paper's loss 1/2 ||P_1^perp (Y - F V)||^2; its spectrum by class means in a loop and
+    numpy's FFT: ||Pi_c a||^2 = (|a^(c)|^2 + |a^(M - c)|^2) / M for c = 1 .. M // 2 (c = M / 2 once)."""
+    M, n, K = 10, 40, 3
+    gen = torch.Generator().manual_seed(11)
+    y = torch.randint(0, M, (n,), generator=gen)
+    Y = torch.nn.functional.one_hot(y, M).double()
+    F = torch.randn(n, K, generator=gen, dtype=torch.float64).requires_grad_(True)
+    V = torch.randn(K, M, generator=gen, dtype=torch.float64)
+    R = Y - F @ V
+    loss = 0.5 * (R - R.mean(0, keepdim=True)).pow(2).sum()
+    (dF,) = torch.autograd.grad(loss, F)
+    G = -dF
+    p = measures.gf_spectrum(G, y, f"Z{M}")
+    a = np.zeros((K, M))
+    for h in range(M):
+        sel = (y == h).numpy()
+        if sel.any():
+            a[:, h] = G.numpy()[sel].mean(0)
+    A2 = np.abs(np.fft.fft(a, axis=1)) ** 2 / M
+    ref = [A2[:, 0].sum()] + [(A2[:, c] + (A2[:, M - c] if c != M - c else 0)).sum() for c in range(1, M // 2 + 1)]
+    assert p.shape == (M // 2 + 1,) and np.allclose(p, ref, rtol=1e-10, atol=1e-12)
+    assert p.sum() == pytest.approx((a ** 2).sum(), rel=1e-12)  # Parseval
+    batched = measures.gf_spectrum(torch.stack([G, 2 * G]), y, f"Z{M}")  # (..., n, K)
+    assert np.allclose(batched, [p, 4 * p], rtol=1e-12)
+
+
+def test_gf_spectrum_sees_only_the_target_and_rejects_bad_input():
+    M = 7
+    g = torch.Generator().manual_seed(2)
+    y = torch.arange(M).repeat(3)
+    h = y.double()
+    col = torch.cos(2 * torch.pi * 2 * h / M)  # a function of the target at frequency 2
+    noise = torch.randn(len(y), generator=g, dtype=torch.float64)
+    noise = noise - noise.reshape(3, M).mean(0).repeat(3)  # zero mean within every class: no function of y
+    p = measures.gf_spectrum(torch.stack([col + noise, 3 * col], 1), y, "Z7")
+    assert p.argmax() == 2 and p[2] == pytest.approx(10 * M / 2, rel=1e-12) and p.sum() - p[2] < 1e-20
+    with pytest.raises(ValueError, match="labels"):
+        measures.gf_spectrum(torch.zeros(5, 2), torch.zeros(4, dtype=torch.long), "Z7")
+    with pytest.raises(ValueError, match="labels"):
+        measures.gf_spectrum(torch.zeros(2, 2), torch.tensor([0, 7]), "Z7")
+    with pytest.raises(ValueError, match="G_F"):
+        measures.gf_spectrum(torch.zeros(5), torch.zeros(5, dtype=torch.long), "Z7")

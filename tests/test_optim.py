@@ -1,10 +1,12 @@
-"""BatchedOptimizer against torch.optim.Adam / AdamW / SGD(momentum=0.9), run by run."""
+"""BatchedOptimizer against torch.optim.Adam / AdamW / SGD(momentum=0.9), run by run; Muon against a literal
+single-run port of the author's optimizer (tests/oracles_muon.py), step for step."""
 from __future__ import annotations
 
 import pytest
 import torch
 
-from li2core.optim import OPTIMIZERS, BatchedOptimizer
+from li2core.optim import NS_COEFFS, OPTIMIZERS, BatchedOptimizer, newton_schulz5
+from oracles_muon import script_muon, zeropower_ns5
 
 LRS = [1e-2, 5e-2, 0.3]
 WDS = [0.0, 1e-2, 0.5]
@@ -21,7 +23,7 @@ def _torch_opt(name: str, params: list[torch.Tensor], lr: float, wd: float) -> t
     raise AssertionError(name)
 
 
-@pytest.mark.parametrize("name", OPTIMIZERS)
+@pytest.mark.parametrize("name", ["adam", "adamw", "sgd"])
 def test_matches_torch_optimizer_per_run(name):
     R = len(LRS)
     g = torch.Generator().manual_seed(0)
@@ -89,8 +91,127 @@ def test_adam_first_step_is_sign_step():
 
 def test_unknown_optimizer_raises():
     with pytest.raises(ValueError) as ei:
-        BatchedOptimizer("muon", [torch.zeros(1, 2)], torch.tensor([1e-3]), torch.tensor([0.0]))
+        BatchedOptimizer("lion", [torch.zeros(1, 2)], torch.tensor([1e-3]), torch.tensor([0.0]))
     msg = str(ei.value)
     assert msg.startswith("optimizer")
     for o in OPTIMIZERS:
         assert o in msg
+
+
+# ------------------------------------------------------------------ Muon (the author's setup, paper-li2 §4.6)
+def _ns_polynomial(x: torch.Tensor) -> torch.Tensor:
+    """The five Newton-Schulz steps as a map of one singular value (closed form of the iteration)."""
+    for a, b, c in NS_COEFFS:
+        x = a * x + b * x**3 + c * x**5
+    return x
+
+
+@pytest.mark.parametrize("shape", [(6, 9), (9, 6), (5, 5)])
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_newton_schulz5_matches_the_port_run_by_run(shape, dtype):
+    g = torch.Generator().manual_seed(3)
+    G = torch.randn(4, *shape, generator=g, dtype=dtype) * torch.tensor([1e-3, 1.0, 7.0, 0.2], dtype=dtype)[:, None, None]
+    X = newton_schulz5(G)
+    assert X.shape == G.shape and X.dtype == dtype
+    tol = dict(rtol=1e-12, atol=1e-12) if dtype == torch.float64 else dict(rtol=2e-5, atol=2e-6)
+    for r in range(4):
+        torch.testing.assert_close(X[r], zeropower_ns5(G[r].clone(), use_bf16=False), **tol)
+
+
+def test_newton_schulz5_is_a_polynomial_of_the_singular_values():
+    # NS5(G) = U phi(D / ||G||_F) V^T with phi the composed odd polynomial; independent of the matrix products
+    g = torch.Generator().manual_seed(4)
+    for shape in [(7, 4), (4, 7)]:
+        G = torch.randn(3, *shape, generator=g, dtype=torch.float64)
+        U, D, Vh = torch.linalg.svd(G, full_matrices=False)
+        x = D / (G.norm(dim=(-2, -1))[:, None] + 1e-7)
+        expected = U @ torch.diag_embed(_ns_polynomial(x)) @ Vh
+        torch.testing.assert_close(newton_schulz5(G), expected, rtol=1e-10, atol=1e-12)
+        # the singular values of the result are not 1: NS5 only approximates the polar factor U V^T
+        s = torch.linalg.svdvals(newton_schulz5(G))
+        assert float((s - 1).abs().max()) > 1e-3
+
+
+def test_newton_schulz5_bad_input():
+    with pytest.raises(ValueError, match="^G:"):
+        newton_schulz5(torch.zeros(3, 4))
+
+
+def _muon_vs_port(K: int, twoM: int, dtype: torch.dtype, steps: int, tol: dict) -> None:
+    """Batched Muon on W (R, 2M, K) 'transposed' + Adam on V (R, K, M) against, per run, the port on the author's
+    weight (K, 2M) and torch Adam on V, fed the same gradients."""
+    lrs, wds = [1e-2, 5e-2, 2e-1], [0.0, 1e-2, 0.3]
+    R, M = len(lrs), 3
+    g = torch.Generator().manual_seed(K)
+    W0 = torch.randn(R, twoM, K, generator=g, dtype=dtype)
+    V0 = torch.randn(R, K, M, generator=g, dtype=dtype)
+    W, V = W0.clone(), V0.clone()
+    opt = BatchedOptimizer("muon", [W, V], torch.tensor(lrs, dtype=torch.float64), torch.tensor(wds, dtype=torch.float64),
+                           muon_layout=("transposed", None))
+    refs = []
+    for r in range(R):
+        Wa = W0[r].T.clone().requires_grad_(True)  # the author's nn.Linear(2M, K).weight
+        Vr = V0[r].clone().requires_grad_(True)
+        refs.append((Wa, Vr, script_muon(Wa, lrs[r], wds[r]), torch.optim.Adam([Vr], lr=lrs[r], weight_decay=wds[r])))
+    for step in range(steps):
+        gW = torch.randn(R, twoM, K, generator=g, dtype=dtype) * (1 + step % 3)
+        gV = torch.randn(R, K, M, generator=g, dtype=dtype)
+        opt.step([gW.clone(), gV.clone()])
+        for r, (Wa, Vr, muon, adam) in enumerate(refs):
+            Wa.grad, Vr.grad = gW[r].T.clone(), gV[r].clone()
+            muon.step()
+            adam.step()
+            torch.testing.assert_close(W[r], Wa.detach().T, **tol, msg=f"W: run {r}, step {step + 1}")
+            torch.testing.assert_close(V[r], Vr.detach(), **tol, msg=f"V: run {r}, step {step + 1}")
+    assert float((W - W0).abs().max()) > 1e-2 and float((V - V0).abs().max()) > 1e-2
+
+
+@pytest.mark.parametrize("K,twoM", [(5, 8), (8, 5)])  # K < 2M: no transpose in the author's NS; K > 2M: transpose
+def test_muon_matches_the_authors_optimizer_step_for_step(K, twoM):
+    _muon_vs_port(K, twoM, torch.float64, steps=15, tol=dict(rtol=1e-11, atol=1e-12))
+
+
+def test_muon_float32_matches_the_port_closely():
+    _muon_vs_port(6, 10, torch.float32, steps=10, tol=dict(rtol=1e-5, atol=1e-6))
+
+
+def test_muon_first_step_closed_form():
+    # step 1: m = 0.01 g, so W <- (1 - lr wd) W - lr NS5(0.01 g^T)^T (NS5 is scale-free up to its 1e-7)
+    g = torch.Generator().manual_seed(9)
+    W0 = torch.randn(2, 6, 4, generator=g, dtype=torch.float64)
+    grad = torch.randn(2, 6, 4, generator=g, dtype=torch.float64)
+    lr, wd = torch.tensor([0.1, 0.02], dtype=torch.float64), torch.tensor([0.5, 0.0], dtype=torch.float64)
+    W = W0.clone()
+    BatchedOptimizer("muon", [W], lr, wd, muon_layout=("transposed",)).step([grad.clone()])
+    for r in range(2):
+        U, D, Vh = torch.linalg.svd(grad[r].T, full_matrices=False)
+        x = D / (D.norm() + 1e-7 / 0.01)
+        orth = (U @ torch.diag(_ns_polynomial(x)) @ Vh).T
+        expected = (1 - lr[r] * wd[r]) * W0[r] - lr[r] * orth
+        torch.testing.assert_close(W[r], expected, rtol=1e-10, atol=1e-12)
+
+
+def test_muon_layouts_as_is_and_transposed_differ_only_by_orientation():
+    g = torch.Generator().manual_seed(5)
+    P0 = torch.randn(2, 5, 7, generator=g, dtype=torch.float64)
+    grads = [torch.randn(2, 5, 7, generator=g, dtype=torch.float64) for _ in range(4)]
+    a, b = P0.clone(), P0.mT.clone()
+    lr, wd = torch.tensor([0.05, 0.1], dtype=torch.float64), torch.tensor([0.1, 0.0], dtype=torch.float64)
+    oa = BatchedOptimizer("muon", [a], lr, wd, muon_layout=("as_is",))
+    ob = BatchedOptimizer("muon", [b], lr, wd, muon_layout=("transposed",))
+    for gr in grads:
+        oa.step([gr.clone()])
+        ob.step([gr.mT.clone()])
+    torch.testing.assert_close(a, b.mT, rtol=1e-12, atol=1e-13)
+
+
+def test_muon_layout_errors():
+    lr, wd = torch.tensor([1e-3]), torch.tensor([0.0])
+    W, V = torch.zeros(1, 4, 3), torch.zeros(1, 3, 2)
+    for bad, match in [(None, "muon_layout"), (("transposed",), "muon_layout"), (("sideways", None), "muon_layout")]:
+        with pytest.raises(ValueError, match=match):
+            BatchedOptimizer("muon", [W, V], lr, wd, muon_layout=bad)
+    with pytest.raises(ValueError, match="muon_layout: a Muon parameter"):
+        BatchedOptimizer("muon", [torch.zeros(1, 4)], lr, wd, muon_layout=("as_is",))
+    with pytest.raises(ValueError, match="muon_layout: only for"):
+        BatchedOptimizer("adam", [W, V], lr, wd, muon_layout=("transposed", None))

@@ -12,11 +12,10 @@
    * flatness and the set of maxima (Cor. 1, Thm 2): :func:`maxima_flatness`, :func:`maxima_notes`;
    * the linear activation (the LDA remark): :func:`linear_sigma_norm`, :func:`linear_sigma_note`;
    * reconstruction and widths (Thm 3, §1.4): :func:`reconstruction_residuals`, :func:`reconstruction_notes`;
-   * Fig. 5's product groups: :func:`cyclic_in_disguise`, :func:`products_note`;
-   * Stage III, which has no chapter yet: Thm 6 and its Eq. 9 (:func:`thm6_repulsion`, :func:`thm6_notes`) and
-     Thm 8's coupon-collector bound against Lemma 10 (:func:`coupon_collector_T0`, :func:`coupon_bounds`,
-     :func:`thm8_notes`). These two small formulas live here until a Stage III chapter gives them a home in
-     :mod:`li2core.theory`.
+   * Fig. 5's product groups: :func:`cyclic_in_disguise`, :func:`products_note`.
+
+   Stage III's disagreements (Eq. 9's sum, Eq. 20's trace, Thm 8's bound) are declared by their chapters
+   (``thm6_repulsion``, ``thm7_topdown``, ``muon``) and reach this page through table 1.
 """
 from __future__ import annotations
 
@@ -414,118 +413,6 @@ def products_note(cyclic: Sequence[str], n_products: int = len(FIG5_PRODUCTS)) -
               ok=len(cyclic) == 0, threshold="= 0", source="paper",
               paper="a separate panel from the cyclic groups Z_M",
               deviation="Z_m × Z_n ≅ Z_mn for coprime m, n: these are cyclic groups of another name"),))
-
-
-# --- Stage III: Thm 6 (Eq. 9) and Thm 8 (Lemma 10); no chapter yet ------------------------------------------------
-
-def thm6_repulsion(n: int = 60, K: int = 8, eta: float = 0.1, seed: int = 0) -> dict[str, float]:
-    """Theorem 6 (App. B.1) on seeded Gaussian features ``F (n, K)`` centred over samples, ``B = (F~^T F~ +
-    eta I)^{-1}``.
-
-    ``eq9_printed``: relative error of Eq. 9 as printed, ``[F~B]_j = b_jj f_j + sum_{l=1..K} b_jl f_l`` (the sum
-    counts ``j`` twice); ``eq9_fixed``: the same with the sum over ``l != j`` (an identity); for every pair
-    ``j < l``: ``schur_err``, the largest relative error of the Schur-complement formula ``b_jl = -beta /
-    (alpha gamma - beta^2)`` with ``alpha = eta + f_j^T P f_j``, ``gamma = eta + f_l^T P f_l``, ``beta = f_j^T P
-    f_l`` and ``P = I - F_{-jl} (F_{-jl}^T F_{-jl} + eta I)^{-1} F_{-jl}^T`` (``F~`` without columns ``j, l``), and
-    ``sign_agree``, the share of pairs with ``sign b_jl = -sign beta`` (Thm 6: similar features repel);
-    ``pairs``, their number."""
-    g = torch.Generator().manual_seed(int(seed))
-    F = torch.randn(n, K, generator=g, dtype=torch.float64)
-    F = F - F.mean(0)
-    I_K = torch.eye(K, dtype=torch.float64)
-    B = torch.linalg.inv(F.T @ F + eta * I_K)
-    FB = F @ B
-    own = F * torch.diagonal(B)  # column j: b_jj f_j
-    printed = own + F @ B  # b_jj f_j + sum over l = 1..K (l = j counted again)
-    fixed = own + F @ (B * (1 - I_K))  # b_jj f_j + sum over l != j
-    errs, agree = [], []
-    for j in range(K):
-        for l in range(j + 1, K):
-            keep = [c for c in range(K) if c not in (j, l)]
-            Fm = F[:, keep]
-            P = torch.eye(n, dtype=torch.float64) - Fm @ torch.linalg.solve(Fm.T @ Fm + eta * I_K[: K - 2, : K - 2],
-                                                                             Fm.T)
-            fj, fl = F[:, j], F[:, l]
-            alpha, gamma, beta = eta + fj @ P @ fj, eta + fl @ P @ fl, fj @ P @ fl
-            b = -beta / (alpha * gamma - beta**2)
-            errs.append(float((b - B[j, l]).abs() / B[j, l].abs()))
-            agree.append(bool(torch.sign(B[j, l]) == -torch.sign(beta)))
-    return dict(eq9_printed=float((printed - FB).norm() / FB.norm()), eq9_fixed=float((fixed - FB).norm() / FB.norm()),
-                schur_err=max(errs), sign_agree=float(np.mean(agree)), pairs=len(errs))
-
-
-def thm6_notes(r: Mapping[str, float], n: int, K: int, eta: float) -> list[Note]:
-    """The notes row on Theorem 6 (Eq. 9), from :func:`thm6_repulsion`."""
-    return [Note(
-        "Eq. 9, the sum's range", "Thm 6, Eq. 9", "$[\\tilde FB]_j = b_{jj}\\tilde f_j$ $+ \\sum_{l=1}^{K} "
-        "b_{jl}\\tilde f_l$",
-        f"on random features ($n$ = {n}, $K$ = {K}, $\\eta$ = {eta:g}) the printed sum is off by "
-        f"{r['eq9_printed']:.2f} (relative), the sum over $l \\ne j$ by {r['eq9_fixed']:.0e}; Thm 6's "
-        f"$b_{{jl}} = -\\beta/(\\alpha\\gamma-\\beta^2)$ holds to {r['schur_err']:.0e} and its sign rule on "
-        f"{r['sign_agree']:.0%} of {int(r['pairs'])} pairs",
-        "a typo: the $j$ term is written separately, the sum is over $l \\ne j$", "",
-        (dict(claim=f"Eq. 9 as printed (sum over l = 1..K) gives [F̃B]_j (relative error; n = {n}, K = {K})",
-              measured=r["eq9_printed"], ok=r["eq9_printed"] <= 1e-10, threshold="≤ 1e-10", source="paper",
-              paper="Thm 6, Eq. 9", deviation="a typo: the sum is over l ≠ j (the j term is written separately)"),
-         dict(claim="Eq. 9 with the sum over l ≠ j (relative error)", measured=r["eq9_fixed"],
-              ok=r["eq9_fixed"] <= 1e-10, threshold="≤ 1e-10", source="theory"),
-         dict(claim="Thm 6: b_jl = −β/(αγ − β²) and sign b_jl = −sign β (max relative error; share of pairs)",
-              measured={"error": r["schur_err"], "sign rule": r["sign_agree"]},
-              ok=r["schur_err"] <= 1e-8 and r["sign_agree"] == 1.0, threshold="≤ 1e-8; all pairs",
-              source="theory", paper="Thm 6: similar features repel", fmt=".2g")))]
-
-
-def coupon_collector_T0(p: torch.Tensor | Sequence[float], points: int = 200_001) -> float:
-    """Theorem 8's expected number of independently learned nodes until every one of the ``L`` maxima is reached
-    (Eq. 41, the coupon collector): ``T0 = int_0^inf (1 - prod_l (1 - exp(-p_l t))) dt``, by Simpson's rule on
-    ``[0, (ln L + 40) / min p]`` (the integrand is below ``1e-17`` beyond it)."""
-    pv = torch.as_tensor(p, dtype=torch.float64).reshape(-1)
-    if (pv <= 0).any():
-        raise ValueError("p: expected positive probabilities")
-    pv = pv / pv.sum()
-    if points < 3 or points % 2 == 0:
-        raise ValueError(f"points: need an odd number >= 3 for Simpson's rule; got {points}")
-    t = torch.linspace(0.0, (math.log(pv.numel()) + 40.0) / float(pv.min()), points, dtype=torch.float64)
-    f = -torch.expm1(torch.log1p(-torch.exp(-pv[:, None] * t[None, :])).sum(0))  # 1 - prod_l (1 - e^{-p_l t})
-    h = float(t[1] - t[0])
-    return float(h / 3 * (f[0] + f[-1] + 4 * f[1:-1:2].sum() + 2 * f[2:-1:2].sum()))
-
-
-def coupon_bounds(p: torch.Tensor | Sequence[float]) -> dict[str, float]:
-    """Theorem 8's lower bounds on :func:`coupon_collector_T0` for ``L = len(p)`` maxima: ``printed`` (the main
-    text, ``max(1/min p, sum_{l<=L} 1/l)``) and ``lemma10`` (App. B.3, ``max(1/min p, L sum_{l<=L} 1/l)``); and
-    ``T0``."""
-    pv = torch.as_tensor(p, dtype=torch.float64).reshape(-1)
-    pv = pv / pv.sum()
-    L = pv.numel()
-    H = sum(1.0 / k for k in range(1, L + 1))
-    inv = 1.0 / float(pv.min())
-    return dict(T0=coupon_collector_T0(pv), printed=max(inv, H), lemma10=max(inv, L * H), L=L, H=H)
-
-
-def thm8_notes(uniform: Mapping[int, Mapping[str, float]], skewed: Mapping[str, float]) -> list[Note]:
-    """The notes row on Theorem 8's bound: :func:`coupon_bounds` at ``p_l = 1/L`` for each ``L`` of ``uniform``
-    (where the paper says the bound is attained) and at one non-uniform ``p`` (``skewed``)."""
-    Ls = sorted(uniform)
-    ratio_printed = [uniform[L]["T0"] / uniform[L]["printed"] for L in Ls]
-    err_lemma = [abs(uniform[L]["T0"] / uniform[L]["lemma10"] - 1) for L in Ls]
-    ratios = ", ".join(f"{r:.3f}" for r in ratio_printed)
-    return [Note(
-        "coupon-collector bound", "Thm 8 vs Lemma 10", "$T_0 \\ge \\max(1/\\min_l p_l,$ $\\sum_{l\\le L} 1/l)$, "
-        "equality iff $p_l = 1/L$",
-        f"at $p_l = 1/L$, $L$ = {_list(Ls)}: $T_0$ (Eq. 41) / printed bound = {ratios}; $T_0$ = "
-        f"$L\\sum_{{l\\le L}} 1/l$ (Lemma 10's bound) to {max(err_lemma):.0e}",
-        "the main text drops the factor $L$ that Lemma 10 proves: $\\max(1/\\min_l p_l,$ $L\\sum_{l\\le L} 1/l)$", "",
-        (dict(claim=f"Thm 8 (main text): at p_l = 1/L the bound max(1/min p, Σ 1/l) is attained (T₀ / bound, "
-                    f"L = {', '.join(map(str, Ls))})", measured=ratio_printed,
-              ok=all(abs(r - 1) <= 1e-6 for r in ratio_printed), threshold="= 1 (± 1e-6)", source="paper",
-              paper="Thm 8: T₀ ≥ max(1/min p_l, Σ_{l≤L} 1/l), equality iff p_l = 1/L", fmt=".4f",
-              deviation="the main text drops the factor L of Lemma 10"),
-         dict(claim="Lemma 10: at p_l = 1/L, T₀ = L Σ_{l≤L} 1/l (max relative error)", measured=max(err_lemma),
-              ok=max(err_lemma) <= 1e-6, threshold="≤ 1e-6", source="theory"),
-         dict(claim=f"Lemma 10's bound holds at a non-uniform p (L = {int(skewed['L'])}: T₀ / bound)",
-              measured=skewed["T0"] / skewed["lemma10"], ok=skewed["T0"] >= skewed["lemma10"] * (1 - 1e-9),
-              threshold="≥ 1", source="theory", fmt=".4f")))]
 
 
 def texts_without_numbers() -> list[str]:

@@ -87,6 +87,11 @@ def check_variants(cfg: TrainConfig) -> None:
     if cfg.model_family == "two_layer" and cfg.has_variant:
         raise ValueError("family: 'two_layer' (the hand-written fast path) trains none of extra_layers, "
                          "complex_weights, ridge_V, output_scale != 1; use family='deep' or None")
+    if cfg.optimizer == "muon" and cfg.model_family == "deep":
+        raise ValueError("optimizer: 'muon' is wired to the two-layer fast path only (the author's Muon on W, Adam on V); "
+                         "the deep family and its variants do not support it yet")
+
+
 _GRAM_METRICS = frozenset({"G_F_norm", "ftf_offdiag_ratio", "fft_offdiag_ratio", "fft_dist_ideal"})
 _COS_METRICS = frozenset({"dW_cos_dist", "dV_cos_dist", "layer_cos_dist"})
 _GRAD_METRICS = frozenset({"G_F_loss_norm", "layer_G_norm"})

@@ -122,7 +122,10 @@ class TwoLayer:
         self.V = torch.stack(Vs).to(self.dev)
         lr = torch.tensor([c.lr for c in cfgs], dtype=torch.float64)
         wd = torch.tensor([c.weight_decay for c in cfgs], dtype=torch.float64)
-        self.opt = BatchedOptimizer(c0.optimizer, [self.W, self.V], lr, wd)
+        # Muon (the author's setup, paper-li2 §4.6): on W, in the orientation of the author's nn.Linear weight
+        # (K, 2M), i.e. our W (2M, K) transposed; Adam on V
+        layout = ("transposed", None) if c0.optimizer == "muon" else None
+        self.opt = BatchedOptimizer(c0.optimizer, [self.W, self.V], lr, wd, muon_layout=layout)
         off = (torch.arange(self.R, device=self.dev) * 2 * self.M)[:, None]
         self.ia = (data.tr_a + off).reshape(-1)
         self.ib = (data.tr_b + self.M + off).reshape(-1)

@@ -15,6 +15,9 @@ module                    what                                                  
 :mod:`.reconstruction`    Thm 3: least-squares reconstruction, node counts                 ``thm3_reconstruction``
 :mod:`.scaling`           Thm 4: the critical ratio, boundary crossings, Fig. 7's levels   ``fig5_scaling_law``
 :mod:`.memorization`      Thm 5: the reduced memorisation problem                          ``thm5_memorization``
+:mod:`.repulsion`         Thm 6, Eq. 9: B, its Schur-complement entries, the sign rule     ``thm6_repulsion``
+:mod:`.topdown`           Thm 7: the modified energy E_S given learned irreps              ``thm7_topdown``
+:mod:`.muon`              Lemma 2, Lemma 9, Thm 8, Lemma 10: Muon and the coupon collector ``muon``
 :mod:`.deep`              Eq. 11 (deeper nets), App. C.3 (the output scale)                ``deep_networks``, ``output_scale``
 ========================  ===============================================================  =======================
 
@@ -29,21 +32,28 @@ from . import deep as _deep
 from . import energy as _energy
 from . import maxima as _maxima
 from . import memorization as _memorization
+from . import muon as _muon
 from . import pairs as _pairs
 from . import reconstruction as _reconstruction
+from . import repulsion as _repulsion
 from . import scaling as _scaling
 from . import stage1 as _stage1
+from . import topdown as _topdown
 from .ascent import *  # noqa: F403
 from .deep import *  # noqa: F403
 from .energy import *  # noqa: F403
 from .maxima import *  # noqa: F403
 from .memorization import *  # noqa: F403
+from .muon import *  # noqa: F403
 from .pairs import *  # noqa: F403
 from .reconstruction import *  # noqa: F403
+from .repulsion import *  # noqa: F403
 from .scaling import *  # noqa: F403
 from .stage1 import *  # noqa: F403
+from .topdown import *  # noqa: F403
 
 #: The theory modules, in the book's order. (``li2core.theory.energy`` is the function :func:`energy`; the module
 #: is ``MODULES[2]`` or ``sys.modules["li2core.theory.energy"]``.)
-MODULES = (_pairs, _stage1, _energy, _ascent, _maxima, _reconstruction, _scaling, _memorization, _deep)
+MODULES = (_pairs, _stage1, _energy, _ascent, _maxima, _reconstruction, _scaling, _memorization, _repulsion, _topdown,
+           _muon, _deep)
 __all__ = [name for m in MODULES for name in m.__all__]

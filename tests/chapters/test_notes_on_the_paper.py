@@ -2,14 +2,12 @@
 the recomputed rows (tiny groups) and the figure."""
 from __future__ import annotations
 
-import itertools
 import json
 import math
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-import torch
 
 from li2core import fourier, groups
 from li2core import theory as th
@@ -197,52 +195,6 @@ def test_cyclic_in_disguise_and_products_note():
     note = ch.products_note(cyc)
     assert note.computed.startswith("4 of the 8 are cyclic") and "Z4 × Z7 ≅ Z28" in note.computed
     assert _statuses(note) == ["DEVIATION"] and _statuses(ch.products_note([])) == ["FAIL"]
-
-
-def test_thm6_repulsion_against_an_explicit_inverse():
-    r = ch.thm6_repulsion(n=20, K=5, eta=0.3, seed=2)
-    assert r["pairs"] == 10 and r["eq9_fixed"] < 1e-12 and r["schur_err"] < 1e-9 and r["sign_agree"] == 1.0
-    # independent: the printed Eq. 9 adds b_jj f_j once more, so its error is ||F diag(B)|| / ||F B||
-    g = torch.Generator().manual_seed(2)
-    F = torch.randn(20, 5, generator=g, dtype=torch.float64)
-    F = F - F.mean(0)
-    B = torch.linalg.inv(F.T @ F + 0.3 * torch.eye(5, dtype=torch.float64))
-    expect = float((F * torch.diagonal(B)).norm() / (F @ B).norm())
-    assert r["eq9_printed"] == pytest.approx(expect, rel=1e-12)
-    notes = ch.thm6_notes(r, 20, 5, 0.3)
-    assert notes[0].chapter == "" and [_statuses(n) for n in notes] == [["DEVIATION", "PASS", "PASS"]]
-
-
-def _inclusion_exclusion_T0(p):
-    """The coupon collector's expectation in closed form: sum over nonempty S of (-1)^{|S|+1} / p(S)."""
-    L = len(p)
-    return sum((-1) ** (k + 1) / sum(p[i] for i in S) for k in range(1, L + 1)
-               for S in itertools.combinations(range(L), k))
-
-
-@pytest.mark.parametrize("L", [1, 2, 5, 9])
-def test_coupon_collector_T0_against_closed_forms(L):
-    H = sum(1 / k for k in range(1, L + 1))
-    assert ch.coupon_collector_T0(torch.full((L,), 1.0 / L)) == pytest.approx(L * H, rel=1e-9)
-    g = torch.Generator().manual_seed(L)
-    p = 0.2 + torch.rand(L, generator=g, dtype=torch.float64)
-    p = (p / p.sum()).tolist()
-    assert ch.coupon_collector_T0(p) == pytest.approx(_inclusion_exclusion_T0(p), rel=1e-9)
-    b = ch.coupon_bounds(p)
-    assert b["T0"] >= b["lemma10"] * (1 - 1e-9) >= b["printed"] * (1 - 1e-9)
-    with pytest.raises(ValueError, match="points"):
-        ch.coupon_collector_T0(p, points=10)
-    with pytest.raises(ValueError, match="p"):
-        ch.coupon_collector_T0([0.5, 0.0])
-
-
-def test_thm8_notes():
-    uniform = {L: ch.coupon_bounds(torch.full((L,), 1.0 / L)) for L in (3, 6)}
-    skewed = ch.coupon_bounds([0.1, 0.2, 0.3, 0.4])
-    (note,) = ch.thm8_notes(uniform, skewed)
-    H3, H6 = 1 + 1 / 2 + 1 / 3, sum(1 / k for k in range(1, 7))
-    assert f"{H3:.3f}, {H6:.3f}" in note.computed and "$L$ = 3, 6" in note.computed
-    assert _statuses(note) == ["DEVIATION", "PASS", "PASS"]
 
 
 def test_texts_without_numbers_have_no_digits_but_the_papers_labels():

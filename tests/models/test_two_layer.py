@@ -149,3 +149,62 @@ def test_init_is_uniform_with_the_right_variance():
     assert torch.all((hist - 0.1).abs() < 0.005)
     # and close to the extremes of the support
     assert W.abs().max().item() > 0.999 * bw
+
+
+# ------------------------------------------------------------------ Muon (TrainConfig(optimizer="muon"))
+def _muon_cfgs(**kw):
+    from li2core.train import TrainConfig
+
+    base = dict(group="Z7", optimizer="muon", epochs=8, eval_every=2, dtype="float64", activation="sqr")
+    base.update(kw)
+    return [TrainConfig(**{**base, **d}) for d in (
+        dict(width=10, seed=0, lr=1e-2, weight_decay=0.0, train_frac=0.5),
+        dict(width=10, seed=1, lr=5e-2, weight_decay=1e-2, train_frac=0.7),
+        dict(width=10, seed=2, lr=2e-2, weight_decay=0.2, train_frac=0.4, top_layer_init_multiplier=0.0))]
+
+
+@pytest.mark.parametrize("width", [10, 20])  # K < 2M = 14 and K > 2M (the author's Newton-Schulz transposes)
+def test_muon_training_equals_the_authors_loop(width):
+    """li2core.train with optimizer="muon" against the author's loop: nn.Linear weights, the "mse" loss by
+    autograd, torch Adam on V and the ported MuonEnhanced on W (tests/oracles_muon.py), run by run."""
+    from oracles_muon import AuthorNet
+
+    from li2core.tasks import make_task, split
+    from li2core.train import train
+
+    cfgs = _muon_cfgs(width=width)
+    res = train(cfgs, device="cpu", progress=False)
+    assert res.batches == [[0, 1, 2]]
+    task = make_task("Z7")
+    for i, c in enumerate(cfgs):
+        tr = split(task, c.p, c.seed).train
+        W0, V0 = init_weights(7, c.width, c.seed, c.top_layer_init_multiplier, torch.float64)
+        net = AuthorNet(W0, V0, "sqr", c.lr, c.weight_decay)
+        for _ in range(c.epochs):
+            net.step(task.a[tr], task.b[tr], task.y[tr])
+        W, V = res.final_weights(i)
+        Wa, Va = net.weights()
+        torch.testing.assert_close(W, Wa, rtol=1e-10, atol=1e-12, msg=f"W of run {i}")
+        torch.testing.assert_close(V, Va, rtol=1e-10, atol=1e-12, msg=f"V of run {i}")
+        assert float((W - W0).abs().max()) > 1e-2  # it trained
+        with torch.no_grad():
+            O = net.outputs(task.a, task.b)
+        test = split(task, c.p, c.seed).test
+        acc = float((O[test].argmax(1) == task.y[test]).double().mean())
+        assert res.metrics[i]["test_acc"][-1] == pytest.approx(acc)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_muon_batched_runs_equal_single_runs(dtype):
+    from li2core.train import train
+
+    cfgs = _muon_cfgs(dtype=dtype, activation="relu")
+    res = train(cfgs, device="cpu", progress=False)
+    tol = dict(rtol=1e-10, atol=1e-12) if dtype == "float64" else dict(rtol=1e-5, atol=1e-6)
+    for i, c in enumerate(cfgs):
+        alone = train([c], device="cpu", progress=False)
+        for x, y in zip(res.final_weights(i), alone.final_weights(0)):
+            torch.testing.assert_close(x, y, **tol)
+        for m in ("train_loss", "test_loss"):
+            torch.testing.assert_close(torch.tensor(res.metrics[i][m]), torch.tensor(alone.metrics[0][m]), **tol)
+
