@@ -97,9 +97,9 @@ print(f"profile={profile}: numerics Z{M_num}, K in ({K_fit}, {K_nofit}); trainin
 # {glue:md}`slopes_md` over $\eta \le 10^{-3}$) and $\beta^2\Vert G^\star_\beta\Vert/\Vert G^\star\Vert$ =
 # {glue:md}`ratio_fit_md` at the smallest $\eta$; where it cannot, the gap stays near $|1 - 1/\beta^2|$ (at the
 # smallest $\eta$: {glue:md}`gap_nofit_md`, against {glue:md}`gap_limit_md`), so Eq. 69 does not hold there at
-# any $\eta$. Plain gradient descent on $V$ ({glue:text}`gd_steps` steps from $V = 0$) reaches the exact fixed point to a
-# relative error of at most {glue:text}`gd_err:.1e`. With C.3's own $G = (\tilde Y - \beta\tilde FV)V^\top$ the
-# fitted regime gives $\beta^3\Vert G^\star_\beta\Vert/\Vert G^\star\Vert$ = {glue:md}`ratio3_md`: the $1/\beta^2$
+# any $\eta$. Plain gradient descent on $V$ ({glue:text}`gd_steps` steps from $V = 0$) reaches the exact fixed
+# point to a relative error of at most {glue:text}`gd_err:.1e`. With C.3's own
+# $G = (\tilde Y - \beta\tilde FV)V^\top$ the fitted regime gives $\beta^3\Vert G^\star_\beta\Vert/\Vert G^\star\Vert$ = {glue:md}`ratio3_md`: the $1/\beta^2$
 # belongs to $G = -\partial J/\partial F$, the gradient the features actually receive.
 
 # %%
@@ -109,7 +109,7 @@ fit = ch.eq69_frame(F_fit, Y_fit, etas, betas)
 nofit = ch.eq69_frame(F_no, Y_no, etas, betas)
 scaled = [b for b in betas if b != 1.0]
 small = fit[fit["eta"] <= 1e-3]
-slopes = {b: loglog_slope(small[small["beta"] == b]["eta"].to_numpy(), small[small["beta"] == b]["gap"].to_numpy())
+slopes = {b: loglog_slope(small[small["beta"] == b]["eta"].tolist(), small[small["beta"] == b]["gap"].tolist())
           for b in scaled}
 e0 = min(etas)
 at0_fit = fit[fit["eta"] == e0].set_index("beta")
@@ -215,7 +215,8 @@ pages.show_figure(ch.scale_training(res), out_dir, "scale_training", ch.scale_tr
 
 # %% tags=["checks"]
 checks.add("the exact fixed point (Eq. 4 at η/β²) equals gradient descent on V + autograd (max relative error)",
-           gd_err, gd_err <= 1e-8, threshold="≤ 1e-8", source="theory", paper="G*_β of J = ½‖Ỹ − βF̃V‖² + η/2‖V‖²")
+           gd_err, gd_err <= 1e-8, threshold="≤ 1e-8", source="theory",
+           paper="G*_β of J = ½‖Ỹ − βF̃V‖² + η/2‖V‖²")
 checks.add("Eq. 69 where F̃ can fit Ỹ: β²‖G*_β‖/‖G*‖ → 1 (smallest η)", ratio_fit,
            all(abs(v - 1) <= 1e-2 for v in ratio_fit.values()), threshold="1 ± 0.01", source="paper",
            paper="G*_β = G*/β²", fmt=".4f")
@@ -227,9 +228,10 @@ checks.add("Eq. 69 where F̃ cannot fit Ỹ (relative gap at the smallest η)", 
            deviation="G* tends to the least-squares residual term, which does not depend on β: the exact fixed point "
                      "is Eq. 4 at η/β², and 1/β² is only its first order when F̃ can fit Ỹ")
 lim_err = max(abs(v - abs(1 - 1 / b**2)) for b, v in gap_no.items())
-checks.add("…and that gap is |1 − 1/β²| (max |gap − |1 − 1/β²||, smallest η)", lim_err, lim_err <= 1e-2, threshold="≤ 0.01", source="theory",
-           fmt=".2e")
-checks.add("with C.3's G = (Ỹ − βF̃V)Vᵀ (no β in front) the first order is 1/β³ (β³‖G*_β‖/‖G*‖, smallest η)", ratio3,
+checks.add("…and that gap is |1 − 1/β²| (max |gap − |1 − 1/β²||, smallest η)", lim_err, lim_err <= 1e-2,
+           threshold="≤ 0.01", source="theory", fmt=".2e")
+checks.add("with C.3's G = (Ỹ − βF̃V)Vᵀ (no β in front) the first order is 1/β³ (β³‖G*_β‖/‖G*‖, smallest η)",
+           ratio3,
            all(abs(v - 1) <= 1e-2 for v in ratio3.values()), threshold="1 ± 0.01", source="theory", fmt=".4f")
 checks.add("Sec. 7: β > 1 boosts the early signal (seed-median peak ‖G_F‖ up to the early epoch, increasing in β)",
            dict(zip([f"β={b:g}" for b in summ["beta"]], summ["early_peak"])), early_up,

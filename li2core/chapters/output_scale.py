@@ -31,7 +31,8 @@ GROK_THRESHOLD = 0.95
 FIT_THRESHOLD = 0.999
 
 
-def lazy_features(M: int, K: int, train_frac: float, seed: int, activation: str = "sqr") -> tuple[torch.Tensor, torch.Tensor]:
+def lazy_features(M: int, K: int, train_frac: float, seed: int,
+                  activation: str = "sqr") -> tuple[torch.Tensor, torch.Tensor]:
     """``(F (n, K), Y (n, M))`` in float64: the hidden layer ``sigma(X W)`` of the seeded initial ``W``
     (:func:`li2core.models.deep.init_layers`) on the training pairs of ``Z_M`` (:func:`li2core.tasks.split` with the
     same seed) and their one-hot labels: the frozen features of the lazy stage."""

@@ -8,7 +8,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from li2core.chapters import deep_networks as ch
 from li2core.figures import check_legible
@@ -95,7 +94,7 @@ def test_run_frame_and_eq11_frame(tiny):
 
 
 def test_figures_are_legible(tiny):
-    cfgs, res = tiny
+    _, res = tiny
     drift = ch.drift_frame(res)
     runs = ch.run_frame(res, drift)
     spec = ch.spectrum_frame(res, [0, 2], 6)

@@ -40,7 +40,8 @@ def test_eq69_frame_in_both_regimes():
     assert r.loc[2.0, "ratio"] == pytest.approx(0.25, rel=1e-4)  # realizable: 1 / beta^2
     assert r.loc[2.0, "ratio_noscale"] == pytest.approx(0.125, rel=1e-4)
     n = ch.eq69_frame(narrow, Y, [1e-8], [2.0]).iloc[0]
-    assert n["gap"] == pytest.approx(0.75, rel=1e-4) and n["gap_limit"] == 0.75 and n["ratio"] == pytest.approx(1.0, rel=1e-4)
+    assert n["gap"] == pytest.approx(0.75, rel=1e-4) and n["gap_limit"] == 0.75
+    assert n["ratio"] == pytest.approx(1.0, rel=1e-4)
 
 
 def test_gd_fixed_point_converges_to_the_exact_one():
