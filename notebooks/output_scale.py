@@ -164,9 +164,8 @@ pages.show_figure(ch.scale_gap(frames), out_dir, "scale_gap", gap_data)
 # Seed medians of the early peak: {glue:md}`early_md` (β = {glue:md}`betas_md`), {glue:md}`early_verdict`. Plateau
 # relative to β = 1: {glue:md}`plateau_md`, against Eq. 69's $1/\beta^2$ = {glue:md}`inv_md`. The lazy theory on each
 # run's own initial features at the ridge constant of this loss, $\eta = n\,\mathrm{wd}/2$ =
-# {glue:text}`eta_eff:.4f`, predicts the ratios {glue:md}`lazy_md`: these features cannot fit $\tilde Y$ (relative
-# least-squares residual {glue:text}`resid:.3f`), the regime where $1/\beta^2$ does not apply. Grokking epochs (seed
-# medians): {glue:md}`grok_md`.
+# {glue:text}`eta_eff:.4f`, predicts the ratios {glue:md}`lazy_md`: {glue:md}`regime_md` (relative least-squares
+# residual of $\tilde Y$ on $\tilde F$: {glue:text}`resid:.3f`). Grokking epochs (seed medians): {glue:md}`grok_md`.
 
 # %%
 t0 = time.time()
@@ -185,6 +184,8 @@ pages.glue("plateau_md", ", ".join(pages.fmt_num(x, 3) for x in summ["plateau_ra
 pages.glue("inv_md", ", ".join(pages.fmt_num(x, 3) for x in summ["inv_beta2"]))
 pages.glue("lazy_md", ", ".join(pages.fmt_num(x, 3) for x in summ["lazy_ratio"]))
 pages.glue("resid", float(lazy["residual"].min()))
+pages.glue("regime_md", "these features cannot fit Ỹ, the regime where 1/β² does not apply"
+           if float(lazy["residual"].min()) > 1e-6 else "these features can fit Ỹ, the regime of Eq. 69's 1/β²")
 pages.glue("grok_md", ", ".join(f"{pages.fmt_num(g, 4) if np.isfinite(g) else 'not reached'} (β = {b:g})"
                                 for g, b in zip(summ["grok_epoch"], summ["beta"])))
 pages.show_markdown(frame_markdown(summ, digits=4))
