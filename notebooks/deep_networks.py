@@ -300,7 +300,7 @@ checks.add("Eq. 11's W_L W_Lᵀ ≈ I in the trained nets (max relative gap from
            float(e11["gram_gap_final"].max()), float(e11["gram_gap_final"].max()) <= 0.1, threshold="≤ 0.1",
            source="fixed before looking", paper="W_L W_Lᵀ ≈ I", fmt=".3f",
            deviation="the author's residual block starts at W_L = I + U with U ~ U(±1/√K), already far from a "
-                     "multiple of I, and training does not bring it closer; Eq. 11 holds only in its exact form")
+                     "multiple of I, and training leaves it far from one; Eq. 11 holds only in its exact form")
 zr = ratios["ratio"].to_numpy(dtype=float)
 checks.add("Fig. 17: zero-init is about 10× faster (median grokking epoch, default / zero-init, per depth)",
            {f"{d} layers": r for d, r in zip(ratios["depth"], zr)}, bool(np.all(zr >= 5)),
