@@ -153,10 +153,16 @@ _ENTRIES = [
     # ------------------------------------------------------------------ deeper nets, the output scale
     ("Eq. 11", "deeper nets: G_{L-1} = D_L Y~ Y~^T D_L F_{L-1} W_L W_L^T ~ D_L Y~ Y~^T D_L F_{L-1} (homogeneous sigma)",
      ("li2core.theory.deep.eq11_G", "li2core.theory.deep.eq11_top_gradient", "li2core.theory.deep.gram_identity_gap",
-      "li2core.theory.deep.residual_layer_matrix", "li2core.models.deep.Deep"), "deep_networks"),
-    ("App. C.3", "the output scale beta: G*_beta = G* / beta^2 (exactly: Eq. 4 at eta / beta^2)",
-     ("li2core.theory.deep.G_star_output_scale", "li2core.theory.deep.eq69_G_star", "li2core.theory.deep.eq69_gap"),
-     "output_scale"),
+      "li2core.theory.deep.residual_layer_matrix", "li2core.models.deep.Deep", _CH + "deep_networks.eq11_frame"),
+     "deep_networks"),
+    ("Sec. 6", "deeper nets: grokking is more delayed with depth; the lowest layer learns first; its features stay Fourier",
+     ("li2core.models.deep.Deep", _CH + "deep_networks.deep_configs", _CH + "deep_networks.run_frame",
+      _CH + "deep_networks.layer_onsets", _CH + "deep_networks.drift_frame", _CH + "deep_networks.drift_onsets"),
+     "deep_networks"),
+    ("App. C.3", "the output scale beta: G*_beta = G* / beta^2 (Eq. 69; exactly: Eq. 4 at eta / beta^2)",
+     ("li2core.theory.deep.G_star_output_scale", "li2core.theory.deep.eq69_G_star", "li2core.theory.deep.eq69_gap",
+      _CH + "output_scale.eq69_frame", _CH + "output_scale.gd_fixed_point", _CH + "output_scale.scale_frame",
+      _CH + "output_scale.lazy_prediction"), "output_scale"),
     # ------------------------------------------------------------------ figures
     ("Fig. 3", "grokking with weight decay and none without; ||G_F||, two-stage Delta W, diagonality",
      ("li2core.train.train", _CH + "fig3_grokking.fig3_dynamics", _CH + "fig3_grokking.fig3_two_stage"),
@@ -173,6 +179,12 @@ _ENTRIES = [
     ("Fig. 8", "Adam vs Muon on Z_71 at small K: test loss and the number of distinct frequencies the nodes cover",
      ("li2core.optim.BatchedOptimizer", "li2core.optim.newton_schulz5", _CH + "muon.fig8_configs",
       _CH + "muon.fig8_frame", _CH + "muon.fig8_summary", _CH + "muon.muon_fig8"), "muon"),
+    ("Fig. 9", "2-, 3- and 4-layer ReLU nets: training curves, grokking later with depth, lowest-layer Fourier features",
+     (_CH + "deep_networks.deep_curves", _CH + "deep_networks.deep_features", _CH + "deep_networks.spectrum_frame",
+      _CH + "deep_networks.deep_grok"), "deep_networks"),
+    ("Fig. 17", "zero-init V(0) = 0 in deeper nets: often about 10x faster (Adam lr 5e-3, eta 1e-4, K 2048, ReLU, MSE)",
+     (_CH + "deep_networks.deep_grok", _CH + "deep_networks.zero_init_ratios", _CH + "deep_networks.depth_summary"),
+     "deep_networks"),
 ]
 
 #: Label -> :class:`PaperResult`, in the order of the paper (setting, Stage I, Stage II, Stage III, figures).
