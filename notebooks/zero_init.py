@@ -84,7 +84,8 @@ if not snaps or snaps[0] < 1 or snaps[-1] > epochs:
 grid_md = "; ".join(f"$M$ = {M}: $p$ ∈ {{{', '.join(f'{f:g}' for f in (grid[str(M)] if str(M) in grid else grid[M]))}}}"
                     for M in Ms)
 for name, value in dict(seeds=seeds, eval_every=eval_every, grok_thr=ch.GROK_THRESHOLD, epochs=epochs, K=width,
-                        lr=lr, wd=weight_decay, grid_md=grid_md, profile=profile, M_top=Ms[-1]).items():
+                        lr=lr, wd=weight_decay, grid_md=grid_md, profile=profile, M_top=Ms[-1],
+                        Ms_md="{" + ", ".join(str(M) for M in Ms) + "}").items():
     pages.glue(name, value)
 print(f"profile={profile}: {len(configs)} runs, K={width}, {epochs} epochs, grid {grid}")
 
@@ -191,10 +192,10 @@ pages.show_figure(ch.zero_init_alignment(align), out_dir, "zero_init_alignment",
 
 # %% [markdown]
 # **What this size cannot show.** The ci profile trains $K$ = {glue:text}`K` (the paper: 1024) for
-# {glue:text}`epochs` epochs with {glue:text}`seeds` seeds, on $\mathbb Z_{23}$ (not one of the paper's groups) and
-# $\mathbb Z_{41}$ only, and only fractions at which at least one init groks within that budget at one of the two
-# $M$; the paper's $M = 89, 127$, the scarcest fractions (where neither init groks within this budget) and the size
-# of the effect at $K = 1024$ are left to the paper profile (`book/profiles/paper.yml`, for a GPU). With
+# {glue:text}`epochs` epochs with {glue:text}`seeds` seeds, on $M$ ∈ {glue:md}`Ms_md` only (the paper: 41, 89, 127),
+# and mostly at fractions at which at least one init groks within that budget; the scarcest fractions (where neither
+# init groks within this budget), the paper's larger groups and the size of the effect at $K = 1024$ are left to the
+# paper profile (`book/profiles/paper.yml`, for a GPU). With
 # {glue:text}`seeds` seeds the ratios are known only roughly, and the grokking epoch has a resolution of
 # {glue:text}`eval_every` epochs, so ratios near 1 at plentiful data are ties at that resolution.
 
