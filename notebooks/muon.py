@@ -80,7 +80,7 @@ import time
 import torch
 
 import li2core
-from li2core import pages
+from li2core import measures, pages
 from li2core.chapters import muon as ch
 from li2core.checks import Checks
 from li2core.pages import frame_markdown
@@ -140,8 +140,8 @@ small = l9[l9["par"] <= l9_small]
 pages.glue("l9_d", l9_d)
 pages.glue("l9_k", l9_k)
 pages.glue("l9_small", l9_small)
-slope = min(ch.loglog_slope(d["par"], d["error"]) for _, d in small.groupby("perp"))
-slope_hi = max(ch.loglog_slope(d["par"], d["error"]) for _, d in small.groupby("perp"))
+slope = min(measures.loglog_slope(d["par"].to_numpy(), d["error"].to_numpy()) for _, d in small.groupby("perp"))
+slope_hi = max(measures.loglog_slope(d["par"].to_numpy(), d["error"].to_numpy()) for _, d in small.groupby("perp"))
 l9_pred = float(((small["error"] - small["predicted"]).abs() / small["predicted"]).max())
 for k, v in dict(l9_parallel=l9["parallel_error"].max(), l9_slope=slope, l9_slope_hi=slope_hi,
                  l9_damp=l9["relative_damping"].max(), l9_pred=l9_pred).items():

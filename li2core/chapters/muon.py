@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 import seaborn as sns
 import torch
@@ -84,12 +83,6 @@ def lemma9_frame(d: int, k: int, par_norms: Sequence[float], perp_norms: Sequenc
                              parallel_error=float((exact - f * approx).abs().max()), coef_par=cpar,
                              coef_perp=cperp, relative_damping=cpar / cperp))
     return pd.DataFrame(rows)
-
-
-def loglog_slope(x: Sequence[float], y: Sequence[float]) -> float:
-    """The least-squares slope of ``log y`` against ``log x``."""
-    lx, ly = np.log(np.asarray(x, dtype=float)), np.log(np.asarray(y, dtype=float))
-    return float(np.polyfit(lx, ly, 1)[0])
 
 
 # ------------------------------------------------------------------ Theorem 8
