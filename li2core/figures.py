@@ -34,6 +34,7 @@ LABELS = {
     "fft_dist_ideal": r"$FF^\top$ distance from $aI+b\mathbf{1}\mathbf{1}^\top$",
     "dW_cos_dist": r"$\Delta W$ cosine distance",
     "dV_cos_dist": r"$\Delta V$ cosine distance",
+    "W_purity": "lowest-layer Fourier purity (mean over nodes)",
 }
 
 
