@@ -87,8 +87,8 @@ for name, value in dict(K_fit=K_fit, K_nofit=K_nofit, n_num=n_train_for(M_num * 
                         seeds=seeds, epochs=epochs, lr=lr, wd=weight_decay, early=early, window=window,
                         eta_eff=eta_eff, gd_steps=gd_steps, profile=profile).items():
     pages.glue(name, value)
-print(f"profile={profile}: numerics Z{M_num}, K in ({K_fit}, {K_nofit}); training Z{M}, K = {K}, beta in {betas}, "
-      f"{seeds} seeds, {epochs} epochs")
+print(f"profile={profile}: numerics Z{M_num}, K in ({K_fit}, {K_nofit})")
+print(f"training Z{M}, K = {K}, beta in {betas}, {seeds} seeds, {epochs} epochs")
 
 # %% [markdown]
 # ## 1. Eq. 69 against the exact fixed point

@@ -12,7 +12,7 @@
 # ---
 
 # %% [markdown]
-# # Complex weights and ridge $V$ (Figs. 10–13)
+# # Complex weights and the ridge readout (Figs. 10–13)
 #
 # **Claims ({cite:t}`tian2025li2`, Figs. 10–13).** Fig. 10 is the baseline with real weights; Fig. 11 is the same with
 # complex weights, which "seem to grok faster"; in Fig. 12 the top layer $V$ is replaced at every step by the ridge
@@ -92,7 +92,8 @@ for name, value in dict(imag_init=imag_init, ridge=ridge, eval_every=eval_every,
                         wd=weight_decay, seed_max=seeds - 1, epochs=epochs, profile=profile, fig13_M=fig13_M,
                         fig13_epochs=fig13_epochs).items():
     pages.glue(name, value)
-print(f"profile={profile}: M in {Ms}, K={width}, {seeds} seeds, {epochs} epochs, variants {list(ch.VARIANTS)}")
+print(f"profile={profile}: M in {Ms}, K={width}, {seeds} seeds, {epochs} epochs")
+print(f"variants {list(ch.VARIANTS)}")
 
 # %% [markdown]
 # ## 1. The runs
