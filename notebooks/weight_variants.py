@@ -176,7 +176,7 @@ pages.glue("grok_same", "identical for every seed" if same else "not identical f
 pages.show_figure(ch.variant_epochs(runs), out_dir, "variant_epochs", ch.variant_epochs_data(runs))
 
 # %% [markdown]
-# ## 3. Fig. 13: ridge $V$ at $M$ = {glue:text}`fig13_M` in the first {glue:text}`fig13_epochs` epochs
+# ## 3. Fig. 13: the ridge readout at M = {glue:text}`fig13_M` in the first {glue:text}`fig13_epochs` epochs
 # {glue:md}`fig13_text`
 
 # %%
