@@ -233,8 +233,12 @@ def ols_slope(x: Any, y: Any) -> tuple[float, float]:
 def loglog_slope(x: Sequence[float] | torch.Tensor, y: Sequence[float] | torch.Tensor) -> float:
     """Least-squares slope of ``log y`` against ``log x`` (all values must be > 0, at least 2 points):
     :func:`ols_slope` on the logarithms."""
-    xs = torch.as_tensor(np.array(x, dtype=np.float64)).reshape(-1)  # a copy: read-only arrays are fine
-    ys = torch.as_tensor(np.array(y, dtype=np.float64)).reshape(-1)
+    def as_f64(v: Any) -> torch.Tensor:  # a copy: read-only arrays (pandas hands them out) are fine
+        if isinstance(v, torch.Tensor):
+            return v.detach().to("cpu", torch.float64).reshape(-1)
+        return torch.from_numpy(np.array(v, dtype=np.float64)).reshape(-1)
+
+    xs, ys = as_f64(x), as_f64(y)
     if xs.numel() != ys.numel() or xs.numel() < 2:
         raise ValueError("x, y: need at least two points of equal count")
     if bool((xs <= 0).any() or (ys <= 0).any()):

@@ -135,3 +135,17 @@ def test_gf_spectrum_sees_only_the_target_and_rejects_bad_input():
         measures.gf_spectrum(torch.zeros(2, 2), torch.tensor([0, 7]), "Z7")
     with pytest.raises(ValueError, match="G_F"):
         measures.gf_spectrum(torch.zeros(5), torch.zeros(5, dtype=torch.long), "Z7")
+
+
+def test_loglog_slope_takes_read_only_arrays_and_tensors_without_a_warning():
+    """pandas hands out read-only arrays (``df[col].to_numpy()``); torch warns when it wraps one."""
+    import warnings
+
+    x = np.array([1.0, 2.0, 4.0, 8.0])
+    y = 5.0 * x ** -0.5
+    x.setflags(write=False)
+    y.setflags(write=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert measures.loglog_slope(x, y) == pytest.approx(-0.5, abs=1e-12)
+        assert measures.loglog_slope(torch.as_tensor(x.copy()), list(y)) == pytest.approx(-0.5, abs=1e-12)

@@ -283,6 +283,65 @@ def _ensure_kernel() -> tuple[str, bool]:
     return PRIVATE_KERNEL_NAME, True
 
 
+#: Fonts the book's figures use: seaborn's default face and mathtext's (``$...$`` in labels). The build's
+#: font cache must list them, or every figure with math logs ``findfont: Font family [...] not found``.
+_REQUIRED_FONTS = ("DejaVu Sans", "STIXGeneral", "cmr10")
+_WARM_FONTS = """
+import sys, time
+import matplotlib.font_manager as fm
+t0 = time.perf_counter()
+def missing():
+    out = []
+    for fam in sys.argv[1:]:
+        try:
+            fm.findfont(fm.FontProperties(family=fam), fallback_to_default=False, rebuild_if_missing=False)
+        except ValueError:
+            out.append(fam)
+    return out
+rebuilt = False
+if missing():  # a cache written by another matplotlib install (its font paths): scan this one's fonts again
+    fm.fontManager = fm._load_fontmanager(try_read_cache=False)
+    rebuilt = True
+left = missing()
+print(f"{time.perf_counter() - t0:.1f} {int(rebuilt)} {', '.join(left)}")
+"""
+_mpl_ready: set[str] = set()
+
+
+def mpl_config_dir(root: Path) -> Path:
+    """The matplotlib config and cache folder of the build: ``_build/.matplotlib`` (``MPLCONFIGDIR``).
+
+    The kernels do not share the user's ``~/.cache/matplotlib``: its font list holds the absolute font paths of
+    whichever matplotlib wrote it (another venv, perhaps since deleted), and a list without matplotlib's own
+    fonts makes every figure with math log ``findfont`` warnings onto the page; an unwritable home folder makes
+    matplotlib warn about a temporary cache on every page; and a user's ``matplotlibrc`` would change the
+    figures. The build's own folder avoids all three.
+    """
+    return root / "_build" / ".matplotlib"
+
+
+def _prepare_matplotlib(root: Path) -> None:
+    """Build (or repair) the font cache in :func:`mpl_config_dir` once, before the first kernel starts, so that
+    no notebook prints matplotlib's "building the font cache" on its page."""
+    cfg = mpl_config_dir(root)
+    if str(cfg) in _mpl_ready:
+        return
+    cfg.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, MPLCONFIGDIR=str(cfg), MPLBACKEND="Agg")
+    proc = subprocess.run(
+        [sys.executable, "-c", _WARM_FONTS, *_REQUIRED_FONTS], env=env, capture_output=True, text=True
+    )
+    if proc.returncode != 0:
+        raise BookError(f"matplotlib could not build its font cache in {cfg}: {proc.stderr.strip()[-500:]}")
+    last = (proc.stdout.strip().splitlines() or ["0 0"])[-1].split(" ")
+    secs, rebuilt, left = last[0], last[1], " ".join(last[2:])
+    if rebuilt == "1":
+        _log(f"matplotlib: rebuilt the font cache in {_rel(cfg, root)} ({secs} s)")
+    if left.strip():
+        _warn(f"matplotlib finds no font for {left.strip()}; figures fall back to DejaVu Sans")
+    _mpl_ready.add(str(cfg))
+
+
 @contextlib.contextmanager
 def _kernel_env(root: Path) -> Iterator[None]:
     """Environment of the kernels started inside this block.
@@ -290,11 +349,14 @@ def _kernel_env(root: Path) -> Iterator[None]:
     * the repository root goes first on ``PYTHONPATH``, so ``import li2core`` works even when not installed;
     * ``MPLBACKEND`` is the inline backend, so figures are embedded in the executed notebook even if the
       caller exported e.g. ``MPLBACKEND=Agg`` (which the kernel would otherwise honour);
+    * ``MPLCONFIGDIR`` is the build's own, with its font cache built beforehand (:func:`mpl_config_dir`);
     * ``LI2_BOOK_BUILD=1`` (:func:`li2core.pages.in_book_build`).
     """
-    saved = {k: os.environ.get(k) for k in ("PYTHONPATH", "MPLBACKEND", "LI2_BOOK_BUILD")}
+    _prepare_matplotlib(root)
+    saved = {k: os.environ.get(k) for k in ("PYTHONPATH", "MPLBACKEND", "MPLCONFIGDIR", "LI2_BOOK_BUILD")}
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), saved["PYTHONPATH"]]))
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    os.environ["MPLCONFIGDIR"] = str(mpl_config_dir(root))
     os.environ["LI2_BOOK_BUILD"] = "1"  # li2core.pages: glued figures appear where the prose places them
     try:
         yield
@@ -475,11 +537,24 @@ def execute_notebook(
 
     written = sorted(p.relative_to(fig_dir).as_posix() for p in fig_dir.rglob("*") if p.is_file())
     _log(f"{name}: done in {wall:.1f} s -> {_rel(executed, root)}")
+    for text in stderr_outputs(out)[:3]:  # the site check fails on these; say here what they are
+        _warn(f"notebook '{name}' printed to stderr (shown on its page): {text[:300]!r}")
     if written:
         _log(f"{name}: wrote {', '.join(written)} to {_rel(fig_dir, root)}")
     else:
         _warn(f"notebook '{name}' wrote nothing to its out_dir {fig_dir}")
     return executed
+
+
+def stderr_outputs(nb: Any) -> list[str]:
+    """The text of every stderr stream output of an executed notebook, cell by cell (each is a block on the page)."""
+    out = []
+    for cell in nb.get("cells", []):
+        for o in cell.get("outputs", []):
+            if o.get("output_type") == "stream" and o.get("name") == "stderr":
+                text = o.get("text", "")
+                out.append("".join(text) if isinstance(text, list) else str(text))
+    return out
 
 
 def _keep_partial(executed: Path, failed: Path) -> Path | None:

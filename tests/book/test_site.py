@@ -73,8 +73,9 @@ def test_no_stderr_progress_bars_tracebacks_or_paths(site_pages):
     bad = []
     for p in site_pages:
         h = p.read_text(encoding="utf8", errors="replace")
-        if re.search(r'class="[^"]*\boutput stderr\b', h):
-            bad.append(f"{p.relative_to(SITE)}: a stderr output block")
+        for m in re.finditer(r'class="[^"]*\boutput stderr\b[^"]*"[^>]*>(.*?)</div>', h, flags=re.S):
+            said = _html.unescape(re.sub(r"<[^>]+>", "", m.group(1))).strip()
+            bad.append(f"{p.relative_to(SITE)}: a stderr output block: {said[:200]!r}")
         text = _html.unescape(re.sub(r"<[^>]+>", " ", h[h.find("<main"):h.rfind("</main>")] if "<main" in h else h))
         for what, rx in JUNK.items():
             m = rx.search(text)

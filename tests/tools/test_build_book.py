@@ -236,3 +236,53 @@ def test_build_rejects_unknown_notebooks_and_profiles_up_front(fake_root: Path) 
     with pytest.raises(build_book.BookError, match="section 'zz' matches no notebook"):
         build_book.build("broken", ["a"], html=False, root=fake_root)
     assert not (fake_root / "book" / "_executed").exists()
+
+
+# ------------------------------------------------------------------------------------------------------------
+# matplotlib's config folder and font cache for the kernels; stderr on a page
+# ------------------------------------------------------------------------------------------------------------
+def _cached_families(cfg: Path) -> set[str]:
+    import json
+
+    (cache,) = cfg.glob("fontlist-v*.json")
+    return {f["name"] for f in json.loads(cache.read_text(encoding="utf8"))["ttflist"]}
+
+
+def test_the_kernels_get_the_builds_own_matplotlib_folder_with_a_complete_font_cache(tmp_path, monkeypatch):
+    monkeypatch.setattr(build_book, "_mpl_ready", set())
+    monkeypatch.setenv("MPLCONFIGDIR", "/somewhere/else")
+    with build_book._kernel_env(tmp_path):
+        assert os.environ["MPLCONFIGDIR"] == str(tmp_path / "_build" / ".matplotlib")
+    assert os.environ["MPLCONFIGDIR"] == "/somewhere/else"  # restored
+    assert set(build_book._REQUIRED_FONTS) <= _cached_families(build_book.mpl_config_dir(tmp_path))
+
+
+def test_a_font_cache_written_elsewhere_without_matplotlibs_own_fonts_is_rebuilt(tmp_path, monkeypatch, capsys):
+    """The CI failure this guards against: a cache listing only system fonts (written by a matplotlib whose
+    mpl-data had gone) made every figure with math log ``findfont: Font family ['STIXGeneral'] not found``."""
+    import json
+
+    cfg = build_book.mpl_config_dir(tmp_path)
+    monkeypatch.setattr(build_book, "_mpl_ready", set())
+    build_book._prepare_matplotlib(tmp_path)
+    (cache,) = cfg.glob("fontlist-v*.json")
+    data = json.loads(cache.read_text(encoding="utf8"))
+    # matplotlib's own fonts are stored relative to its mpl-data folder; keep only the system ones
+    data["ttflist"] = [f for f in data["ttflist"] if os.path.isabs(f["fname"])]
+    assert not set(build_book._REQUIRED_FONTS[1:]) <= {f["name"] for f in data["ttflist"]}  # really broken
+    cache.write_text(json.dumps(data), encoding="utf8")
+    monkeypatch.setattr(build_book, "_mpl_ready", set())
+    capsys.readouterr()
+    build_book._prepare_matplotlib(tmp_path)
+    assert "rebuilt the font cache" in capsys.readouterr().out
+    assert set(build_book._REQUIRED_FONTS) <= _cached_families(cfg)
+
+
+def test_stderr_outputs_lists_each_stderr_stream_of_an_executed_notebook():
+    nb = {"cells": [
+        {"cell_type": "code", "outputs": [{"output_type": "stream", "name": "stdout", "text": "fine\n"},
+                                          {"output_type": "stream", "name": "stderr", "text": ["find", "font\n"]}]},
+        {"cell_type": "markdown"},
+        {"cell_type": "code", "outputs": [{"output_type": "stream", "name": "stderr", "text": "warn\n"}]},
+    ]}
+    assert build_book.stderr_outputs(nb) == ["findfont\n", "warn\n"]
