@@ -4,6 +4,10 @@ The Gram and distance measures are batched over runs (leading axis ``R``) and ho
 :func:`feature_diversity` and :func:`covered_components` read a trained ``W (2M, K)`` through the Fourier / irrep
 purity of :mod:`li2core.fourier`: how many distinct frequencies (irreps) the hidden nodes cover (Thm 6's
 repulsion and Thm 8's Muon both predict more of them).
+
+The MED paper's embedding measures (paper-med §§3.1-3.2) take an embedding with one row per token, batched over
+leading axes: :func:`med` (Def. 4.2), :func:`med_code` (the authors' ``calculate_embedding_diff``),
+:func:`consecutive_gap_cv` (uniform spacing) and :func:`parallelogram_spread` (Thm 3.5's class radii).
 """
 from __future__ import annotations
 
@@ -35,6 +39,10 @@ __all__ = [
     "loglog_slope",
     "spearman",
     "gf_spectrum",
+    "med",
+    "med_code",
+    "parallelogram_spread",
+    "consecutive_gap_cv",
 ]
 
 
@@ -293,3 +301,97 @@ def gf_spectrum(G_F: Any, labels: Any, group: Group | str) -> np.ndarray:
     counts = Y.sum(0)
     means = np.einsum("nh,...nk->...kh", Y, G) / np.where(counts > 0, counts, 1.0)  # (..., K, M): a_j(h)
     return component_power(means, g).sum(axis=-2)
+
+
+# --- The MED paper's embedding measures (paper-med §§3.1-3.2, Thm 3.5) ------------------------------------------
+
+
+def _gaps(E: torch.Tensor) -> torch.Tensor:
+    """The cyclic consecutive gaps ``||E[(i + 1) % p] - E[i]||_2`` of ``E (..., p, dim)``: ``(..., p)``."""
+    if E.ndim < 2 or E.shape[-2] < 2:
+        raise ValueError(f"E: expected shape (..., p, dim) with p >= 2; got {tuple(E.shape)}")
+    return (torch.roll(E, -1, dims=-2) - E).norm(dim=-1)
+
+
+def med(E: torch.Tensor) -> torch.Tensor:
+    """MED as the MED paper defines it (Def. 4.2): ``(1/p) sum_{i=0}^{p-1} ||E[(i+1) % p] - E[i]||_2``, cyclic
+    (``phi(p) := phi(0)``).
+
+    ``E (..., p, dim)`` holds one row per token value ``0 .. p-1`` (the authors' ``W_E`` is ``(dim, vocab)``: pass
+    ``W_E[:, :p].T``), batched over leading axes; returns ``(...)`` (a 0-d tensor for one matrix). The paper's Fig. 5
+    (and Figs. 12-19) plot ``p`` times this, the plain sum. For what the authors' code logs see :func:`med_code`.
+    """
+    return _gaps(E).mean(-1)
+
+
+def med_code(E: torch.Tensor, p: int, d: int = 0) -> torch.Tensor:
+    """What the authors' ``calculate_embedding_diff(W_E, 0, p-1, d, d+p-1)`` returns as MED in ``transformer/base.py``
+    and ``MLP/*`` (paper-med §3.2): ``0.5 (D1 + D2)`` with ``D1 = mean_{t=0}^{p-3} ||E[t+1] - E[t]||`` and ``D2`` the
+    same over the rows ``d .. d+p-2`` (``p - 2`` differences each: no wrap, and token ``p - 1`` never enters).
+
+    ``E (..., n_tokens, dim)`` has one row per token id (the authors' ``W_E`` transposed), batched over leading axes;
+    returns ``(...)``. With ``d = 0``, ``D1 = D2`` and this is ``D1``. The other scripts rescale it:
+    ``transformer/str.py`` returns ``D1 + D2`` (2x this) and ``transformer/rec.py`` ``(p-1) D1 + (p-1) D2``
+    (``2 (p-1)`` x this); the curves' shapes are the same.
+    """
+    if E.ndim < 2:
+        raise ValueError(f"E: expected shape (..., n_tokens, dim); got {tuple(E.shape)}")
+    if isinstance(p, bool) or int(p) != p or p < 3:
+        raise ValueError(f"p: must be an integer >= 3 (p - 2 differences); got {p!r}")
+    if isinstance(d, bool) or int(d) != d or d < 0:
+        raise ValueError(f"d: must be a non-negative integer; got {d!r}")
+    p, d = int(p), int(d)
+    n = E.shape[-2]
+    if p - 1 > n or d + p - 1 > n:
+        raise ValueError(f"E: {n} token rows; med_code needs rows 0..{p - 2} and {d}..{d + p - 2}")
+
+    def block(s: int) -> torch.Tensor:
+        rows = E[..., s:s + p - 1, :]
+        return (rows[..., 1:, :] - rows[..., :-1, :]).norm(dim=-1).mean(-1)
+
+    return 0.5 * (block(0) + block(d))
+
+
+def consecutive_gap_cv(E: torch.Tensor) -> torch.Tensor:
+    """The coefficient of variation (population std / mean) of the cyclic consecutive gaps
+    ``||E[(i+1) % p] - E[i]||_2`` of ``E (..., p, dim)`` (one row per token value): 0 exactly when the points are
+    equally spaced along the closed curve, paper-med §3.1's proxy for uniformity. Returns ``(...)``; NaN when all
+    gaps are 0."""
+    g = _gaps(E)
+    return g.std(dim=-1, correction=0) / g.mean(-1)
+
+
+def parallelogram_spread(S: torch.Tensor, y: torch.Tensor, n_classes: int) -> torch.Tensor:
+    """Thm 3.5's class radii relative to the class separation, on sums ``S (..., n, dim)`` (e.g.
+    ``phi(a_i) + phi(b_i)`` over the pairs) with labels ``y (n,)`` in ``0 .. n_classes-1``.
+
+    Per class ``r`` (among those with at least one pair): the centroid ``k_r`` (mean of its ``S_i``) and the radius
+    ``delta_r = max_i ||S_i - k_r||``. Returns ``mean_r delta_r / mean_{r != s} ||k_r - k_s||`` (over ordered pairs
+    of distinct present classes), shape ``(...)``; 0 exactly when every class's sums coincide (Liu et al.'s
+    parallelogram condition holding exactly). NaN with fewer than two present classes.
+
+    Degenerate on raw embedding sums over all pairs of a Latin-square task (``a + b`` or ``a - b`` mod ``p`` on the
+    full grid): class ``r`` then holds every ``a`` once, so every centroid is ``2 mean(phi)`` whatever ``phi`` and the
+    ratio is infinite (or float noise over zero). Thm 3.5's sums are taken after the model's maps (``l'(phi(i)) +
+    l''(phi(j))`` through a truncation, paper-med §2.1): apply it to such a representation (e.g. the residual at the
+    cls position), or to a subset of pairs.
+    """
+    y = torch.as_tensor(y, device=S.device).long()
+    if S.ndim < 2 or y.ndim != 1 or y.shape[0] != S.shape[-2]:
+        raise ValueError(f"S, y: expected S (..., n, dim) and y (n,); got {tuple(S.shape)} and {tuple(y.shape)}")
+    if y.numel() and (int(y.min()) < 0 or int(y.max()) >= n_classes):
+        raise ValueError(f"y: labels must lie in 0..{n_classes - 1}")
+    counts = torch.bincount(y, minlength=n_classes)
+    present = torch.nonzero(counts > 0).flatten()
+    C = int(present.numel())
+    if C < 2:
+        return torch.full(S.shape[:-2], float("nan"), dtype=S.dtype, device=S.device)
+    onehot = torch.nn.functional.one_hot(y, n_classes).to(S.dtype)  # (n, n_classes)
+    K = torch.einsum("nc,...nd->...cd", onehot, S) / counts.clamp_min(1).to(S.dtype)[:, None]
+    dist = (S - K[..., y, :]).norm(dim=-1)  # (..., n)
+    lead = dist.shape[:-1]
+    radius = torch.zeros(*lead, n_classes, dtype=S.dtype, device=S.device)
+    radius = radius.scatter_reduce(-1, y.expand(*lead, -1), dist, reduce="amax", include_self=True)  # dist >= 0
+    Kp = K[..., present, :]
+    sep = (Kp[..., :, None, :] - Kp[..., None, :, :]).norm(dim=-1).sum((-2, -1)) / (C * (C - 1))
+    return radius[..., present].mean(-1) / sep

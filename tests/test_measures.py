@@ -149,3 +149,145 @@ def test_loglog_slope_takes_read_only_arrays_and_tensors_without_a_warning():
         warnings.simplefilter("error")
         assert measures.loglog_slope(x, y) == pytest.approx(-0.5, abs=1e-12)
         assert measures.loglog_slope(torch.as_tensor(x.copy()), list(y)) == pytest.approx(-0.5, abs=1e-12)
+
+
+# --- the MED paper's embedding measures ---------------------------------------------------------------------------
+
+
+def _circle(p: int, r: float, dim: int = 2, seed: int = 0) -> torch.Tensor:
+    """``p`` points equally spaced on a circle of radius ``r``, rotated into ``R^dim`` by a random orthogonal map."""
+    t = 2 * math.pi * torch.arange(p, dtype=torch.float64) / p
+    E = torch.zeros(p, dim, dtype=torch.float64)
+    E[:, 0], E[:, 1] = r * torch.cos(t), r * torch.sin(t)
+    Q, _ = torch.linalg.qr(torch.randn(dim, dim, generator=torch.Generator().manual_seed(seed), dtype=torch.float64))
+    return E @ Q
+
+
+def test_med_equals_a_loop_and_batches():
+    g = torch.Generator().manual_seed(4)
+    E = torch.randn(3, 2, 13, 5, generator=g, dtype=torch.float64)
+    got = measures.med(E)
+    assert got.shape == (3, 2)
+    for i in range(3):
+        for j in range(2):
+            e = E[i, j]
+            want = sum(math.dist(e[(k + 1) % 13].tolist(), e[k].tolist()) for k in range(13)) / 13
+            assert got[i, j].item() == pytest.approx(want, rel=1e-12)
+    assert measures.med(E[0, 0]).shape == ()
+
+
+@pytest.mark.parametrize("p,r", [(7, 1.0), (47, 0.3), (97, 2.5)])
+def test_med_of_equally_spaced_circle_points_is_the_chord(p, r):
+    E = _circle(p, r, dim=6, seed=p)
+    assert measures.med(E).item() == pytest.approx(2 * r * math.sin(math.pi / p), rel=1e-12)
+    assert measures.consecutive_gap_cv(E).item() == pytest.approx(0.0, abs=1e-12)
+    # a permuted order is no longer equally spaced, and its MED is larger
+    perm = torch.randperm(p, generator=torch.Generator().manual_seed(1))
+    assert measures.consecutive_gap_cv(E[perm]).item() > 0.1 and measures.med(E[perm]) > measures.med(E)
+
+
+def test_consecutive_gap_cv_on_a_hand_case():
+    E = torch.tensor([[0.0], [1.0], [3.0]], dtype=torch.float64)  # cyclic gaps 1, 2, 3: mean 2, std sqrt(2/3)
+    assert measures.consecutive_gap_cv(E).item() == pytest.approx(math.sqrt(2 / 3) / 2, rel=1e-12)
+    with pytest.raises(ValueError, match="E: expected shape"):
+        measures.consecutive_gap_cv(torch.zeros(1, 3))
+
+
+def _calculate_embedding_diff(embed_matrix, a, b, c, d, variant="base"):
+    """The authors' calculate_embedding_diff (transformer/base.py; rec.py and str.py rescale), ported literally."""
+    t = torch
+    if a >= b or c >= d:
+        raise ValueError("Start index must be less than end index.")
+    if b > embed_matrix.shape[1] or d > embed_matrix.shape[1]:
+        raise ValueError("Index range exceeds embedding matrix dimension.")
+    diffs1 = t.norm(embed_matrix[:, a + 1:b] - embed_matrix[:, a:b - 1], dim=0)
+    diffs2 = t.norm(embed_matrix[:, c + 1:d] - embed_matrix[:, c:d - 1], dim=0)
+    if variant == "rec":
+        return (b - a) * diffs1.mean().item() + (d - c) * diffs2.mean().item()
+    if variant == "str":
+        return diffs1.mean().item() + diffs2.mean().item()
+    return 0.5 * (diffs1.mean().item() + diffs2.mean().item())
+
+
+@pytest.mark.parametrize("p,d,vocab", [(97, 0, 98), (97, 60, 170), (11, 3, 15)])
+def test_med_code_is_the_authors_calculate_embedding_diff(p, d, vocab):
+    g = torch.Generator().manual_seed(p + d)
+    W_E = torch.randn(2, 128, vocab, generator=g, dtype=torch.float64) / math.sqrt(128)  # (runs, d_model, d_vocab)
+    got = measures.med_code(W_E.transpose(-1, -2), p, d)
+    assert got.shape == (2,)
+    for r in range(2):
+        want = _calculate_embedding_diff(W_E[r], 0, p - 1, d, d + p - 1)
+        assert got[r].item() == pytest.approx(want, rel=1e-12)
+        # the rescalings of the other scripts (paper-med §3.2): str.py 2x, rec.py 2 (p - 1)x
+        assert _calculate_embedding_diff(W_E[r], 0, p - 1, d, d + p - 1, "str") == pytest.approx(2 * want, rel=1e-12)
+        assert _calculate_embedding_diff(W_E[r], 0, p - 1, d, d + p - 1, "rec") == pytest.approx(
+            2 * (p - 1) * want, rel=1e-12)
+    # the code's version misses the last step and the wrap, so it differs from Def. 4.2 on the same rows
+    E = W_E[0].T[:p]
+    gaps = (torch.roll(E, -1, 0) - E).norm(dim=-1)
+    if d == 0:
+        assert got[0].item() == pytest.approx(gaps[: p - 2].mean().item(), rel=1e-12)
+        assert measures.med(E).item() == pytest.approx(gaps.mean().item(), rel=1e-12)
+
+
+def test_med_code_validation():
+    E = torch.zeros(98, 4)
+    with pytest.raises(ValueError, match="E: 98 token rows"):
+        measures.med_code(E, 97, d=60)
+    with pytest.raises(ValueError, match="p: "):
+        measures.med_code(E, 2)
+    with pytest.raises(ValueError, match="d: "):
+        measures.med_code(E, 97, d=-1)
+    assert measures.med_code(E, 97, d=1).item() == 0.0  # rows 1..96 fit in 98 tokens
+
+
+def _spread_loop(S, y, n_classes):
+    """Thm 3.5's quantity by plain loops over classes and pairs."""
+    cents, radii = [], []
+    for r in range(n_classes):
+        rows = [S[i] for i in range(len(y)) if y[i] == r]
+        if not rows:
+            continue
+        k = sum(rows) / len(rows)
+        cents.append(k)
+        radii.append(max(math.dist(s.tolist(), k.tolist()) for s in rows))
+    seps = [math.dist(u.tolist(), v.tolist()) for i, u in enumerate(cents) for j, v in enumerate(cents) if i != j]
+    return (sum(radii) / len(radii)) / (sum(seps) / len(seps))
+
+
+def test_parallelogram_spread_equals_a_loop_and_batches():
+    g = torch.Generator().manual_seed(8)
+    S = torch.randn(2, 40, 3, generator=g, dtype=torch.float64)
+    y = torch.randint(0, 6, (40,), generator=g)
+    y[y == 4] = 5  # class 4 has no pair: skipped
+    got = measures.parallelogram_spread(S, y, 7)
+    assert got.shape == (2,)
+    for r in range(2):
+        assert got[r].item() == pytest.approx(_spread_loop(S[r], y.tolist(), 7), rel=1e-12)
+    # invariant under a common translation and scaling of the sums
+    assert torch.allclose(measures.parallelogram_spread(3.0 * S + 1.5, y, 7), got, rtol=1e-12)
+    assert measures.parallelogram_spread(S[0, :3], torch.tensor([1, 1, 1]), 7).isnan()
+    with pytest.raises(ValueError, match="y: labels"):
+        measures.parallelogram_spread(S, y + 2, 7)
+
+
+def test_parallelogram_spread_closed_cases():
+    """Three closed cases. (1) The exact zero: phi(i) = i v with the labels a + b *without* the wrap (2p - 1 classes).
+    (2) The degenerate case: on all p^2 pairs of a Latin-square task (a + b mod p), class r holds every a once, so its
+    centroid of phi(a) + phi(r - a) is 2 mean(phi) for *every* phi: the centroids coincide and the ratio blows up.
+    (3) Centroids c_r on a circle of radius 1 and each pair displaced by a vector of norm eps that averages to zero
+    over the class: spread = eps / mean chord = eps (p - 1) / (2 cot(pi / 2p)) (sum_k sin(pi k / p) = cot(pi / 2p))."""
+    p = 11
+    v = torch.tensor([2.0, -1.0, 3.0], dtype=torch.float64)
+    a, b = torch.arange(p * p) // p, torch.arange(p * p) % p
+    y = (a + b) % p
+    phi = torch.arange(p, dtype=torch.float64)[:, None] * v
+    assert measures.parallelogram_spread(phi[a] + phi[b], a + b, 2 * p - 1).item() == 0.0
+    rand = torch.randn(p, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    assert measures.parallelogram_spread(rand[a] + rand[b], y, p).item() > 1e12
+    eps = 0.05
+    t = 2 * math.pi * y.double() / p
+    u = 2 * math.pi * a.double() / p
+    H = torch.stack([torch.cos(t), torch.sin(t), eps * torch.cos(u), eps * torch.sin(u)], dim=1)
+    want = eps * (p - 1) / (2 / math.tan(math.pi / (2 * p)))
+    assert measures.parallelogram_spread(H, y, p).item() == pytest.approx(want, rel=1e-10)

@@ -1,4 +1,5 @@
-"""Groups, datasets, split sizes and the critical-ratio rule (li2core.groups, li2core.tasks)."""
+"""Groups, datasets, split sizes and the critical-ratio rule (li2core.groups, li2core.tasks); the MED paper's
+prime-field operations and the authors' splits (random, shuffle, square, strip) against literal ports of their code."""
 from __future__ import annotations
 
 import itertools
@@ -10,7 +11,9 @@ import pytest
 import torch
 
 from li2core import groups
-from li2core.tasks import CRITICAL_C, critical_train_frac, make_task, n_train_for, split
+from li2core import tasks
+from li2core.tasks import (CRITICAL_C, OPS, SPLITS, Task, class_sizes, critical_train_frac, dugout_mask, make_task,
+                           n_train_for, n_train_of, op_labels, split, split_pairs, trivial_share)
 
 GROUPS = ["Z2", "Z5", "Z12", "Z4xZ7", "Z2xZ2xZ9", "Z3xZ3"]
 
@@ -243,3 +246,213 @@ def test_critical_values_from_the_paper_notes(M, p_paper, n_paper):
     assert abs(n - n_paper) <= 1
     # sklearn's sizes: n = N - ceil((1 - p) N) = floor(p N) here
     assert n == math.floor(p * M * M)
+
+
+# --------------------------------------------------------------------------- MED: prime-field operations
+_LOOP = {  # the formulas written out in plain Python integers
+    "add": lambda x, y: x + y, "sub": lambda x, y: x - y, "mul": lambda x, y: x * y,
+    "x2y2": lambda x, y: x**2 + y**2, "x2xyy2": lambda x, y: x**2 + x * y + y**2,
+    "x3y3": lambda x, y: x**3 + y**3, "x3xyy3": lambda x, y: x**3 + x * y + y**3,
+    "xpy2": lambda x, y: (x + y) ** 2,
+}
+
+
+def test_ops_are_the_papers_operations():
+    assert OPS == {"add": "x+y", "sub": "x-y", "mul": "xy", "x2y2": "x^2+y^2", "x2xyy2": "x^2+xy+y^2",
+                   "x3y3": "x^3+y^3", "x3xyy3": "x^3+xy+y^3", "xpy2": "(x+y)^2"}
+
+
+@pytest.mark.parametrize("p", [7, 13])
+@pytest.mark.parametrize("op", list(_LOOP))
+def test_op_labels_equal_a_double_loop(op, p):
+    want = [_LOOP[op](a, b) % p for a in range(p) for b in range(p)]
+    got = op_labels(op, p)
+    assert got.dtype == torch.int64 and got.shape == (p * p,)
+    assert got.tolist() == want
+
+
+def test_op_labels_are_exact_for_a_large_prime():
+    p = 2_000_003  # x^3 would overflow float64's integers; the products are reduced one at a time
+    x, y = p - 1, p - 2
+    idx = x * p + y
+    fn = {"x3xyy3": lambda: (x**3 + x * y + y**3) % p, "xpy2": lambda: (x + y) ** 2 % p}
+    for op, want in fn.items():
+        got = tasks._op_fn(op)(torch.tensor([idx // p]), torch.tensor([idx % p]), p)
+        assert got.item() == want()
+
+
+def test_class_sizes_reproduce_the_table_of_paper_med_1_1():
+    from collections import Counter
+
+    def shape(op):
+        c = class_sizes(op, 97)
+        assert c.shape == (97,) and c.sum() == 97 * 97
+        return sorted(Counter(c.tolist()).items())
+
+    assert shape("add") == shape("sub") == [(97, 97)]
+    for op in ("mul", "x2y2", "x2xyy2"):
+        assert shape(op) == [(96, 96), (193, 1)] and class_sizes(op, 97)[0] == 193
+    assert shape("x3y3") == [(81, 32), (90, 32), (114, 32), (289, 1)]
+    c = class_sizes("x3xyy3", 97)
+    assert (c == 288).sum() == 1 and sorted(c)[-2] == 114 and c.min() == 78
+    # the control (x + y)^2: 49 classes (the squares), one of 97 (residue 0) and 48 of 194
+    assert (class_sizes("xpy2", 97) > 0).sum() == 49 and shape("xpy2") == [(0, 48), (97, 1), (194, 48)]
+
+
+def test_op_validation_messages():
+    with pytest.raises(ValueError, match=r"^op: unknown operation 'div'; known: add, sub"):
+        op_labels("div", 7)
+    with pytest.raises(ValueError, match=r"^p: must be a prime; got 9"):
+        op_labels("add", 9)
+    with pytest.raises(ValueError, match=r"^p: "):
+        op_labels("add", 1)
+    with pytest.raises(ValueError, match=r"^op: 'add' needs a cyclic group Z<p> with p prime; got Z9"):
+        make_task("Z9", op="add")
+    with pytest.raises(ValueError, match=r"^op: 'mul' needs .* got Z2xZ3"):
+        make_task("Z2xZ3", op="mul")
+    with pytest.raises(ValueError, match=r"^op: unknown"):
+        make_task("Z7", op="banana")
+
+
+def test_make_task_with_an_operation():
+    t = make_task("Z13", op="x2xyy2")
+    assert t.op == "x2xyy2" and t.M == 13 and t.N == 169
+    assert torch.equal(t.y, op_labels("x2xyy2", 13))
+    assert torch.equal(t.a, torch.arange(169) // 13) and torch.equal(t.b, torch.arange(169) % 13)
+    plain = make_task("Z13")
+    assert plain.op is None and torch.equal(plain.y, make_task("Z13", op="add").y)
+    assert Task(plain.group, plain.a, plain.b, plain.y).op is None  # the old constructor still works
+
+
+# --------------------------------------------------------------------------- MED: the authors' splits
+def _authors_base(p, frac, seed, d=0):
+    """transformer/base.py's gen_train_test, verbatim but for the config (d_vocab = d + p + 1)."""
+    import random
+    d_vocab = d + p + 1
+    pairs = [(i, j + d, d_vocab - 1) for i in range(p) for j in range(p)]
+    random.seed(seed)
+    random.shuffle(pairs)
+    div = int(frac * len(pairs))
+    return pairs[:div], pairs[div:]
+
+
+def _authors_dugout(p, frac, seed, k, kind, d=0):
+    """transformer/rec.py (square) and str.py (strip) gen_train_test, verbatim but for the config."""
+    import random
+    d_vocab = d + p + 1
+    pairs = [(i, j + d, d_vocab - 1) for i in range(p) for j in range(p)]
+    jr = range(k + 1) if kind == "square" else range(p)
+    test_pairs = [(i, j + d, d_vocab - 1) for i in range(k + 1) for j in jr]
+    remaining_pairs = [pair for pair in pairs if pair not in test_pairs]
+    random.seed(seed)
+    random.shuffle(remaining_pairs)
+    train_size = int(frac * len(pairs))
+    train_pairs = remaining_pairs[:train_size]
+    test_pairs.extend(remaining_pairs[train_size:])
+    return train_pairs, test_pairs
+
+
+def _ids(pairs, p, d=0):
+    return sorted(i * p + (j - d) for i, j, _ in pairs)
+
+
+@pytest.mark.parametrize("p,frac,seed,d", [(97, 0.3, 0, 0), (97, 0.5, 11, 0), (23, 0.37, 5, 4), (11, 0.9, 2, 0)])
+def test_shuffle_split_is_the_authors_base_split(p, frac, seed, d):
+    tr, te = _authors_base(p, frac, seed, d)
+    s = split_pairs(make_task(f"Z{p}", op="add"), "shuffle", frac, seed)
+    assert s.train.tolist() == _ids(tr, p, d) and s.test.tolist() == _ids(te, p, d)
+
+
+def test_shuffle_split_size_at_p97():
+    s = split_pairs(make_task("Z97", op="add"), "shuffle", 0.3, 0)
+    assert s.n_train == 2822 == int(0.3 * 97 * 97) and s.test.numel() == 6587
+
+
+@pytest.mark.parametrize("kind,p,k,frac,seed", [("square", 31, 8, 0.3, 0), ("square", 31, 25, 0.3, 4),
+                                                ("strip", 31, 6, 0.3, 0), ("strip", 31, 24, 0.3, 1),
+                                                ("square", 97, 30, 0.3, 0), ("strip", 97, 40, 0.3, 0)])
+def test_dugout_splits_are_the_authors_rec_and_str_splits(kind, p, k, frac, seed):
+    tr, te = _authors_dugout(p, frac, seed, k, kind)
+    s = split_pairs(make_task(f"Z{p}", op="add"), kind, frac, seed, dugout=k)
+    assert s.train.tolist() == _ids(tr, p) and s.test.tolist() == _ids(te, p)
+
+
+def test_dugout_split_sizes_of_paper_med_1_4():
+    task = make_task("Z97", op="add")
+    cases = [("square", k) for k in range(30, 61)] + [("strip", t) for t in (40, 50, 60, 67)]
+    for kind, k in cases:
+        s = split_pairs(task, kind, 0.3, 0, dugout=k)
+        region = dugout_mask(task, kind, k)
+        assert int(region.sum()) == ((k + 1) ** 2 if kind == "square" else (k + 1) * 97)
+        assert s.test.numel() == (6596 if (kind, k) == ("strip", 67) else 6587), (kind, k)
+        assert s.n_train == n_train_of(97, kind, 0.3, k)
+        assert not region[s.train].any()  # the region is always in test
+        assert torch.equal(torch.sort(torch.cat([s.train, s.test])).values, torch.arange(97 * 97))
+    assert n_train_of(97, "strip", 0.3, 67) == 29 * 97 == 2813
+
+
+def test_splits_are_pure_functions_of_their_parameters():
+    import random
+    task = make_task("Z23", op="x2xyy2")
+    for kind, dug in (("random", None), ("shuffle", None), ("square", 7), ("strip", 5)):
+        random.seed(123)
+        state = random.getstate()
+        a = split_pairs(task, kind, 0.4, 3, dug)
+        assert random.getstate() == state  # the global random stream is neither used nor moved
+        random.seed(999)
+        np.random.seed(7)
+        torch.manual_seed(5)
+        b = split_pairs(make_task("Z23", op="x2xyy2"), kind, 0.4, 3, dug)
+        assert torch.equal(a.train, b.train) and torch.equal(a.test, b.test)
+        assert np.all(np.diff(a.train.numpy()) > 0) and np.all(np.diff(a.test.numpy()) > 0)
+        assert len({tuple(split_pairs(task, kind, 0.4, s, dug).train.tolist()) for s in range(4)}) == 4
+        assert a.n_train == n_train_of(23, kind, 0.4, dug)
+    r = split_pairs(task, "random", 0.4, 3)
+    assert torch.equal(r.train, split(task, 0.4, 3).train)
+
+
+@pytest.mark.parametrize("kind,k,share", [("square", 30, 0.854), ("square", 35, 0.803), ("square", 40, 0.745),
+                                          ("square", 45, 0.679), ("square", 50, 0.605), ("square", 55, 0.524),
+                                          ("square", 60, 0.435), ("strip", 40, 0.396), ("strip", 50, 0.249),
+                                          ("strip", 60, 0.102), ("strip", 67, 0.000)])
+def test_trivial_shares_of_paper_med_5(kind, k, share):
+    task = make_task("Z97", op="add")
+    s = split_pairs(task, kind, 0.3, 0, dugout=k)
+    assert round(trivial_share(task, s, kind, k), 3) == pytest.approx(share, abs=1e-12)
+
+
+def test_trivial_share_of_an_undug_split_is_one():
+    task = make_task("Z11", op="add")
+    s = split_pairs(task, "shuffle", 0.5, 0)
+    assert trivial_share(task, s, "shuffle") == 1.0
+    assert not dugout_mask(task, "random").any() and dugout_mask(task, "shuffle").shape == (121,)
+
+
+def test_split_pairs_validation():
+    task = make_task("Z11", op="add")
+    bad = [
+        (dict(kind="grid", train_frac=0.3, seed=0), r"^kind: unknown split 'grid'; known: random, shuffle"),
+        (dict(kind="square", train_frac=0.3, seed=0), r"^dugout: a 'square' split needs an integer in 0\.\.10"),
+        (dict(kind="strip", train_frac=0.3, seed=0, dugout=11), r"^dugout: "),
+        (dict(kind="strip", train_frac=0.3, seed=0, dugout=-1), r"^dugout: "),
+        (dict(kind="square", train_frac=0.3, seed=0, dugout=True), r"^dugout: "),
+        (dict(kind="shuffle", train_frac=0.3, seed=0, dugout=3), r"^dugout: must be None for a 'shuffle' split"),
+        (dict(kind="shuffle", train_frac=0.0, seed=0), r"^train_frac: "),
+        (dict(kind="strip", train_frac=1.5, seed=0, dugout=2), r"^train_frac: "),
+        (dict(kind="shuffle", train_frac=0.3, seed=-1), r"^seed: "),
+        (dict(kind="shuffle", train_frac=0.3, seed=1.5), r"^seed: "),
+        (dict(kind="square", train_frac=0.3, seed=0, dugout=10), r"^train_frac: .*leaves no training pair"),
+        (dict(kind="strip", train_frac=0.3, seed=0, dugout=10), r"^train_frac: .*leaves no training pair"),
+        (dict(kind="shuffle", train_frac=0.005, seed=0), r"^train_frac: .*leaves no training pair"),
+    ]
+    for kw, msg in bad:
+        with pytest.raises(ValueError, match=msg):
+            split_pairs(task, **kw)
+    with pytest.raises(ValueError, match=r"^dugout: "):
+        dugout_mask(task, "square")
+    with pytest.raises(ValueError, match=r"^kind: "):
+        n_train_of(11, "diagonal", 0.3)
+    assert SPLITS == ("random", "shuffle", "square", "strip")
+    # the largest dug-outs that still leave training pairs: k = 9 (21 pairs outside), t = 9 (11 pairs)
+    assert split_pairs(task, "square", 0.3, 0, dugout=9).n_train == min(36, 121 - 100)
+    assert split_pairs(task, "strip", 0.3, 0, dugout=9).n_train == 11

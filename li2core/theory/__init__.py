@@ -19,6 +19,7 @@ module                    what                                                  
 :mod:`.topdown`           Thm 7: the modified energy E_S given learned irreps              ``thm7_topdown``
 :mod:`.muon`              Lemma 2, Lemma 9, Thm 8, Lemma 10: Muon and the coupon collector ``muon``
 :mod:`.deep`              Eq. 11 (deeper nets), App. C.3 (the output scale)                ``deep_networks``, ``output_scale``
+:mod:`.coverage`          MED Thm 3.10, 3.12: nearest same-class training pair, coverage   ``med_splits``
 ========================  ===============================================================  =======================
 
 The Fourier / irrep vocabulary (single-frequency nodes, the inversion map, purity) is :mod:`li2core.fourier`; the
@@ -28,6 +29,7 @@ activations (``sigma, sigma', sigma''``) are :mod:`li2core.activations`; the cen
 from __future__ import annotations
 
 from . import ascent as _ascent
+from . import coverage as _coverage
 from . import deep as _deep
 from . import energy as _energy
 from . import maxima as _maxima
@@ -40,6 +42,7 @@ from . import scaling as _scaling
 from . import stage1 as _stage1
 from . import topdown as _topdown
 from .ascent import *  # noqa: F403
+from .coverage import *  # noqa: F403
 from .deep import *  # noqa: F403
 from .energy import *  # noqa: F403
 from .maxima import *  # noqa: F403
@@ -55,5 +58,5 @@ from .topdown import *  # noqa: F403
 #: The theory modules, in the book's order. (``li2core.theory.energy`` is the function :func:`energy`; the module
 #: is ``MODULES[2]`` or ``sys.modules["li2core.theory.energy"]``.)
 MODULES = (_pairs, _stage1, _energy, _ascent, _maxima, _reconstruction, _scaling, _memorization, _repulsion, _topdown,
-           _muon, _deep)
+           _muon, _deep, _coverage)
 __all__ = [name for m in MODULES for name in m.__all__]
