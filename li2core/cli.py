@@ -7,6 +7,7 @@ never a traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import subprocess
 import sys
@@ -37,22 +38,41 @@ class _Parser(argparse.ArgumentParser):
 def _build_parser() -> _Parser:
     p = _Parser(prog="li2core", description="li2core: batched training of two-layer nets on group tasks")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    t = sub.add_parser("train", help="train a grid of configs and write the tidy metrics frame as CSV")
-    t.add_argument("--group", default="Z71", help="group name, e.g. Z71, Z4xZ7, Z2xZ2xZ9 (default Z71)")
+    t = sub.add_parser("train", help="train a grid of configs and write the tidy metrics frame as CSV",
+                       description="Defaults in brackets [Li2 nets / MED nets]: --model transformer or mlp starts "
+                                   "from the MED authors' settings (li2core.train.med_config).")
+    t.add_argument("--group", default=None, help="group name, e.g. Z71, Z4xZ7, Z2xZ2xZ9 [Z71 / Z97]")
+    t.add_argument("--p", type=int, default=None, help="a prime p: the same as --group Z<p>")
+    t.add_argument("--model", default=None,
+                   help="the model family: two_layer | deep | transformer | mlp (the same as --family)")
+    t.add_argument("--op", default=None, help="operation over Z_p giving the label: add | sub | mul | x2y2 | x2xyy2 "
+                                              "| x3y3 | x3xyy3 | xpy2 [the group law / add]")
+    t.add_argument("--split", default=None,
+                   help="random (the Li2 author's) | shuffle (the MED authors' random split) | square | strip "
+                        "[random / shuffle]")
+    t.add_argument("--k", type=int, default=None, help="size k of the square dug-out (with --split square)")
+    t.add_argument("--t", type=int, default=None, help="size t of the strip dug-out (with --split strip)")
+    t.add_argument("--layers", type=int, default=None, help="transformer blocks [1]")
+    t.add_argument("--d-model", type=int, default=None, help="transformer / mlp embedding width [128]")
+    t.add_argument("--heads", type=int, default=None, help="transformer attention heads [4]")
+    t.add_argument("--token-offset", type=int, default=None, help="the MED authors' d: second operand ids start at d [0]")
+    t.add_argument("--beta1", type=float, default=None, help="Adam's beta1 [0.9]")
+    t.add_argument("--beta2", type=float, default=None, help="Adam's beta2 [0.999 / 0.98]")
+    t.add_argument("--warmup-steps", type=int, default=None, help="linear lr warm-up steps [0 / 10]")
     t.add_argument("--train-frac", type=float, nargs="+", default=None,
-                   help="training fraction(s) p in (0, 1] (default 0.4)")
+                   help="training fraction(s) in (0, 1] [0.4 / 0.3]")
     t.add_argument("--critical-delta", type=float, nargs="+", default=None,
                    help=f"use the critical-ratio rule p = ({CRITICAL_C} - delta) ln M / M instead of --train-frac")
-    t.add_argument("--width", type=int, default=2048, help="hidden width K (default 2048)")
-    t.add_argument("--activation", default="sqr", help="sqr | relu | silu | relusqr (default sqr)")
-    t.add_argument("--loss", default="mse_class", help="mse_class | mse_sample | nll (default mse_class)")
-    t.add_argument("--optimizer", default="adam",
-                   help="adam | adamw | sgd | muon (the author's: Muon on W, Adam on V) (default adam)")
-    t.add_argument("--lr", type=float, nargs="+", default=[1e-3], help="learning rate(s) (default 1e-3)")
-    t.add_argument("--weight-decay", type=float, nargs="+", default=[2e-4], help="weight decay(s) (default 2e-4)")
+    t.add_argument("--width", type=int, default=None, help="hidden width K (MED nets: d_mlp) [2048 / 512]")
+    t.add_argument("--activation", default=None, help="sqr | relu | silu | relusqr [sqr / relu]")
+    t.add_argument("--loss", default=None, help="mse_class | mse_sample | nll (cross-entropy) [mse_class / nll]")
+    t.add_argument("--optimizer", default=None,
+                   help="adam | adamw | sgd | muon (the author's: Muon on W, Adam on V) [adam / adamw]")
+    t.add_argument("--lr", type=float, nargs="+", default=None, help="learning rate(s) [1e-3]")
+    t.add_argument("--weight-decay", type=float, nargs="+", default=None, help="weight decay(s) [2e-4 / 1.0]")
     t.add_argument("--epochs", type=int, default=400, help="optimizer steps, full batch (default 400)")
     t.add_argument("--seeds", type=parse_seeds, default=[0], help="seeds: '0-14', '0,3,7' or '5' (default 0)")
-    t.add_argument("--eval-every", type=int, default=1, help="metrics every N epochs (default 1)")
+    t.add_argument("--eval-every", type=int, default=None, help="metrics every N epochs [1 / 10]")
     t.add_argument("--top-init", type=float, default=1.0, help="top-layer init multiplier, 0 = zero-init")
     t.add_argument("--extra-layers", type=int, default=0,
                    help="L extra K x K hidden layers x <- sigma(x + x U) (the author's other_layers; default 0)")
@@ -95,8 +115,51 @@ def _build_parser() -> _Parser:
 
 #: TrainConfig field -> the train flag that sets it (named after a rejected value's message).
 _FLAGS = {"extra_layers": "--extra-layers", "complex_weights": "--complex-weights", "ridge_V": "--ridge-V",
-          "output_scale": "--output-scale", "family": "--family", "top_layer_init_multiplier": "--top-init",
-          "complex_imag_init": "--complex-imag-init"}
+          "output_scale": "--output-scale", "family": "--family/--model", "top_layer_init_multiplier": "--top-init",
+          "complex_imag_init": "--complex-imag-init", "op": "--op", "split": "--split", "dugout": "--k/--t",
+          "token_offset": "--token-offset", "n_layers": "--layers", "d_model": "--d-model", "n_heads": "--heads",
+          "beta1": "--beta1", "beta2": "--beta2", "warmup_steps": "--warmup-steps", "group": "--group/--p"}
+#: What the MED nets' runs report (the frame's metric columns for --model transformer / mlp).
+MED_METRICS = ("train_acc", "test_acc", "train_loss", "test_loss", "med", "med_code", "med_hidden", "emb_norm",
+               "weight_norm", "W_purity")
+
+
+def _train_fields(ns: argparse.Namespace) -> tuple[dict[str, Any], bool]:
+    """The config fields the flags give (family defaults filled in) and whether the family is a MED net."""
+    from .train import med_config
+
+    if ns.model is not None and ns.family is not None and ns.model != ns.family:
+        raise ValueError(f"family: --model {ns.model} and --family {ns.family} disagree; give one")
+    family = ns.model if ns.model is not None else ns.family
+    if ns.p is not None and ns.group is not None:
+        raise ValueError("group: give either --group or --p, not both")
+    group = f"Z{ns.p}" if ns.p is not None else ns.group
+    seq = family in ("transformer", "mlp")
+    if ns.k is not None and ns.t is not None:
+        raise ValueError("dugout: give --k (square) or --t (strip), not both")
+    dugout = ns.k if ns.k is not None else ns.t
+    if ns.k is not None and ns.split != "square":
+        raise ValueError("dugout: --k is the size of --split square")
+    if ns.t is not None and ns.split != "strip":
+        raise ValueError("dugout: --t is the size of --split strip")
+    if seq:
+        base = dataclasses.asdict(med_config(family, p=int(group[1:]) if group and group[1:].isdigit() else 97))
+        base["eval_every"] = 10
+        if group is not None and ns.op is None and not group[1:].isdigit():
+            base["op"] = None
+    else:
+        base = {"group": "Z71", "width": 2048, "activation": "sqr", "loss": "mse_class", "optimizer": "adam",
+                "eval_every": 1, "split": "random"}
+    given = {"group": group, "op": ns.op, "split": ns.split, "dugout": dugout, "n_layers": ns.layers,
+             "d_model": ns.d_model, "n_heads": ns.heads, "token_offset": ns.token_offset, "beta1": ns.beta1,
+             "beta2": ns.beta2, "warmup_steps": ns.warmup_steps, "width": ns.width, "activation": ns.activation,
+             "loss": ns.loss, "optimizer": ns.optimizer, "eval_every": ns.eval_every, "family": family}
+    fields = {k: base[k] for k in given if k in base}
+    fields.update({k: v for k, v in given.items() if v is not None})
+    fields["lr_list"] = ns.lr if ns.lr is not None else [1e-3]
+    fields["wd_list"] = ns.weight_decay if ns.weight_decay is not None else ([1.0] if seq else [2e-4])
+    fields["frac_default"] = 0.3 if seq else 0.4
+    return fields, seq
 
 
 def _train(ns: argparse.Namespace) -> int:
@@ -105,21 +168,20 @@ def _train(ns: argparse.Namespace) -> int:
     if ns.critical_delta is not None and ns.train_frac is not None:
         sys.stderr.write("li2core train: error: train_frac: give either --train-frac or --critical-delta, not both\n")
         return 2
-    if ns.critical_delta is not None:
-        splits = [{"train_frac": None, "critical_delta": d} for d in ns.critical_delta]
-    else:
-        splits = [{"train_frac": f} for f in (ns.train_frac if ns.train_frac is not None else [0.4])]
     try:
+        fields, seq = _train_fields(ns)
+        lrs, wds, frac0 = fields.pop("lr_list"), fields.pop("wd_list"), fields.pop("frac_default")
+        if ns.critical_delta is not None:
+            splits = [{"train_frac": None, "critical_delta": d} for d in ns.critical_delta]
+        else:
+            splits = [{"train_frac": f} for f in (ns.train_frac if ns.train_frac is not None else [frac0])]
         if ns.max_batch is not None and ns.max_batch < 1:
             raise ValueError(f"max_batch: must be an integer >= 1; got {ns.max_batch}")
         configs = [
-            TrainConfig(group=ns.group, width=ns.width, activation=ns.activation, loss=ns.loss,
-                        optimizer=ns.optimizer, lr=lr, weight_decay=wd, epochs=ns.epochs, seed=seed,
-                        eval_every=ns.eval_every, top_layer_init_multiplier=ns.top_init,
+            TrainConfig(lr=lr, weight_decay=wd, epochs=ns.epochs, seed=seed, top_layer_init_multiplier=ns.top_init,
                         extra_layers=ns.extra_layers, complex_weights=ns.complex_weights, ridge_V=ns.ridge_V,
-                        complex_imag_init=ns.complex_imag_init,
-                        output_scale=ns.output_scale, family=ns.family, **sp)
-            for sp, lr, wd, seed in itertools.product(splits, ns.lr, ns.weight_decay, ns.seeds)
+                        complex_imag_init=ns.complex_imag_init, output_scale=ns.output_scale, **fields, **sp)
+            for sp, lr, wd, seed in itertools.product(splits, lrs, wds, ns.seeds)
         ]
         resolve_device(ns.device)
     except (ValueError, RuntimeError) as e:
@@ -127,7 +189,8 @@ def _train(ns: argparse.Namespace) -> int:
         flag = f" [{_FLAGS[field]}]" if field in _FLAGS else ""
         sys.stderr.write(f"li2core train: error: {e}{flag}\n")
         return 2
-    res = train(configs, device=ns.device, progress=not ns.no_progress, max_batch=ns.max_batch)
+    res = train(configs, device=ns.device, progress=not ns.no_progress, max_batch=ns.max_batch,
+                metrics=MED_METRICS if seq else "all")
     df = res.frame()
     df.to_csv(ns.out, index=False)
     final = df.groupby("run").tail(1)

@@ -22,6 +22,11 @@ orthogonalisation is a batched matrix product over the run axis, ``torch.bmm``, 
 the author's Newton-Schulz transposes a matrix with more rows than columns and iterates on ``X X^T`` of the other
 side, which is the same map in exact arithmetic but not in floating point.
 
+``warmup_steps = w > 0`` is the MED authors' ``LambdaLR(lambda step: min(step / w, 1))`` stepped after every
+optimizer step: step ``t`` (1-based) uses ``lr * min((t - 1) / w, 1)`` (so the first step has lr 0, while Adam's
+moments and step count still advance), for the update and for the decoupled decay alike (torch's AdamW decays by
+the scheduled lr). ``betas`` are Adam's (torch's default (0.9, 0.999); the MED authors' (0.9, 0.98)).
+
 ``tests/test_optim.py`` checks ``adam``/``adamw``/``sgd`` against the torch optimizers and ``muon`` against a literal
 single-run port of the author's optimizer (``tests/oracles_muon.py``), step for step.
 """
@@ -85,6 +90,7 @@ class BatchedOptimizer:
         eps: float = 1e-8,
         momentum: float = 0.9,
         muon_layout: Sequence[str | None] | None = None,
+        warmup_steps: int = 0,
     ) -> None:
         if name not in OPTIMIZERS:
             raise ValueError(f"optimizer: unknown optimizer {name!r}; accepted: {', '.join(OPTIMIZERS)}")
@@ -100,11 +106,17 @@ class BatchedOptimizer:
                                      f"{tuple(p.shape)}")
         elif muon_layout is not None:
             raise ValueError(f"muon_layout: only for optimizer 'muon'; got {muon_layout!r} with {name!r}")
+        if isinstance(warmup_steps, bool) or not isinstance(warmup_steps, int) or warmup_steps < 0:
+            raise ValueError(f"warmup_steps: must be an integer >= 0; got {warmup_steps!r}")
+        if warmup_steps and name == "muon":
+            raise ValueError("warmup_steps: the author's Muon setup has no warm-up; use 0 with optimizer 'muon'")
+        self.warmup_steps = warmup_steps
         self.name, self.params = name, params
         self.layout = list(muon_layout) if muon_layout is not None else [None] * len(params)
         self.betas, self.eps, self.momentum = betas, eps, momentum
         self.step_count = 0
         self._lr = [self._bcast(lr, p) for p in params]
+        self._lr64 = [lr.double().to(p.device).view(-1, *([1] * (p.dim() - 1))) for p in params]
         self._wd = [self._bcast(weight_decay, p) for p in params]
         # decoupled decay factor 1 - lr * wd, formed in float64 (the author's Python floats), then cast
         self._decay = [self._bcast(1.0 - lr.double() * weight_decay.double(), p) for p in params]
@@ -121,8 +133,11 @@ class BatchedOptimizer:
         """Update every parameter in place from its gradient (``grads`` may be overwritten)."""
         self.step_count += 1
         t = self.step_count
+        f = min((t - 1) / self.warmup_steps, 1.0) if self.warmup_steps else 1.0  # LambdaLR factor of this step
         for i, (p, g) in enumerate(zip(self.params, grads)):
             lr, wd = self._lr[i], self._wd[i]
+            if f != 1.0:  # the scheduled lr, formed in float64 as torch's Python-float lr
+                lr = (self._lr64[i] * f).to(p.dtype)
             if self.name == "sgd":
                 g = g.add_(wd * p)
                 if t == 1:

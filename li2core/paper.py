@@ -6,7 +6,9 @@ functions that compute it (``.code``; :meth:`PaperResult.functions` imports and 
 chapter that re-derives it (``notebooks/<chapter>.py``, ``li2core/chapters/<chapter>.py``). :func:`lookup` accepts
 the spellings the paper and the book use ("Theorem 3", "Thm. 3", "thm3", "Proposition 1", "Figure 5").
 
-Labels follow the Li2 paper (arXiv 2509.21519, v5 numbering; digest in ``paper-li2.md``). Each public function of
+Labels follow the Li2 paper (arXiv 2509.21519, v5 numbering; digest in ``paper-li2.md``); those of the second paper,
+Gu et al., "Beyond Progress Measures" (arXiv 2504.03162; digest in ``paper-med.md``), carry the prefix ``MED``
+("MED Thm 3.10", "MED Table 1", "MED Def. 4.2"). Each public function of
 :mod:`li2core.theory` names its labels and chapter in its docstring (``Paper: ... Chapter: ...``); the README's result
 table has a code column; ``tests/test_paper.py`` checks that the three agree and that every name resolves.
 """
@@ -216,18 +218,20 @@ PAPER: dict[str, PaperResult] = {lab: PaperResult(lab, st, code, ch) for lab, st
 
 _KIND = {"eq": "Eq.", "equation": "Eq.", "prop": "Prop.", "proposition": "Prop.", "lemma": "Lemma",
          "thm": "Thm", "theorem": "Thm", "cor": "Cor.", "corollary": "Cor.", "fig": "Fig.", "figure": "Fig.",
-         "sec": "Sec.", "section": "Sec.", "app": "App.", "appendix": "App."}
-_LABEL = re.compile(r"^\s*([A-Za-z]+)\.?\s*([0-9A-Z][0-9.]*)\s*$")
+         "sec": "Sec.", "section": "Sec.", "app": "App.", "appendix": "App.", "def": "Def.", "definition": "Def.",
+         "table": "Table", "remark": "Remark"}
+_LABEL = re.compile(r"^\s*(MED\s+)?([A-Za-z]+)\.?\s*([0-9A-Z][0-9.]*)\s*$", re.IGNORECASE)
 
 
 def lookup(label: str) -> PaperResult:
     """The :class:`PaperResult` of ``label`` in any common spelling ("Theorem 3", "Thm. 3", "thm3", "Eq 4",
-    "Figure 5"). ``KeyError`` naming the known labels if there is none."""
+    "Figure 5"; the second paper's with the prefix "MED": "MED Theorem 3.10", "MED Table 1"). ``KeyError`` naming
+    the known labels if there is none."""
     m = _LABEL.match(str(label))
     key = None
-    if m and m.group(1).lower() in _KIND:
-        kind = _KIND[m.group(1).lower()]
-        key = f"{kind} {m.group(2).rstrip('.')}"
+    if m and m.group(2).lower() in _KIND:
+        kind = _KIND[m.group(2).lower()]
+        key = f"{'MED ' if m.group(1) else ''}{kind} {m.group(3).rstrip('.')}"
     if key not in PAPER:
         raise KeyError(f"label: no result {label!r} in li2core.PAPER; known: {', '.join(PAPER)}")
     return PAPER[key]

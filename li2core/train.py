@@ -21,8 +21,6 @@ step, kept on the device, and copied to the host once per batch.
 """
 from __future__ import annotations
 
-import dataclasses
-import math
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -32,15 +30,23 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import groups
-from .losses import LOSSES, loss_and_grad, row_losses
-from .models import ACTIVATIONS, BatchData, BatchedModel, family_for
-from .models.deep import check_variants
-from .optim import OPTIMIZERS
-from .tasks import Task, critical_train_frac, make_task, n_train_for, split
+from .config import (
+    _DTYPES,
+    _SEQ_FIELDS,
+    LATE_FIELDS,
+    TrainConfig,
+    _is_int,
+    _task,
+    config_fields,
+    med_config,
+)
+from .losses import loss_and_grad, row_losses
+from .models import BatchData, BatchedModel, family_for
+from .models.transformer import SEQ_FAMILIES, SEQ_METRICS
+from .tasks import Task, split_pairs
 
 __all__ = ["LATE_FIELDS", "LAYER_METRICS", "METRICS", "METRIC_SETS", "Results", "TrainConfig", "config_fields",
-           "resolve_device", "train"]
+           "med_config", "resolve_device", "train"]
 
 #: Metric columns of :meth:`Results.frame`, in order.
 METRICS = (
@@ -56,7 +62,15 @@ METRICS = (
     "dW_cos_dist",
     "dV_cos_dist",
     "W_purity",
+    "med",
+    "med_code",
+    "med_hidden",
+    "emb_norm",
+    "weight_norm",
 )
+#: Metrics only the MED families (transformer, mlp) give: :meth:`Results.frame` leaves them out when no run is of
+#: those families.
+_SEQ_ONLY = frozenset(SEQ_METRICS) - {"W_purity"}
 #: Per-layer metrics (the ``deep`` family): one value per weight layer ``W, U_1 .. U_L, V``, in
 #: :meth:`Results.layer_frame` (a long frame: one row per run, evaluated epoch and layer).
 LAYER_METRICS = ("layer_cos_dist", "layer_G_norm")
@@ -75,7 +89,16 @@ METRIC_DOC = {
     "dW_cos_dist": "1 - cos(W_{t-1}, W_t): cosine distance between consecutive W",
     "dV_cos_dist": "1 - cos(V_{t-1}, V_t): cosine distance between consecutive V",
     "W_purity": "Fourier purity of the lowest layer W: the mean over nodes of the share of a node's power in its "
-                "dominant real isotypic component (li2core.fourier.purity; deep family)",
+                "dominant real isotypic component (li2core.fourier.purity; deep family; transformer and mlp: of the "
+                "operand embeddings)",
+    "med": "MED, Def. 4.2 of Gu et al.: (1/p) sum_i ||E(i+1) - E(i)||, cyclic, on the first operand's token "
+           "embeddings (transformer, mlp)",
+    "med_code": "MED as the MED authors' calculate_embedding_diff returns it (p - 2 differences per operand block, "
+                "averaged over the two blocks; li2core.measures.med_code)",
+    "med_hidden": "Def. 4.2 on a hidden layer for the diagonal inputs (i, i): mlp, the first hidden layer (the "
+                  "authors' README); transformer, the last block's MLP hidden layer at the cls position",
+    "emb_norm": "||W_E||_F, the embedding's Frobenius norm",
+    "weight_norm": "sum of ||theta||^2 over every parameter: the term weight decay shrinks",
     "layer_cos_dist": "per weight layer (W, U_1 .. U_L, V): 1 - cos(P_{t-1}, P_t), one step apart as dW_cos_dist",
     "layer_G_norm": "per weight layer: ||-dL/dZ||_F of the layer's output Z on the training pairs (the hidden "
                     "layers' F_l, the analogue of ||G_F||; for V the network output)",
@@ -86,176 +109,6 @@ METRIC_SETS = {
     "all": METRICS + LAYER_METRICS,
     "basic": ("train_acc", "test_acc", "train_loss", "test_loss"),
 }
-_DTYPES = {"float32": torch.float32, "float64": torch.float64}
-_BATCH_FIELDS = ("group", "width", "activation", "loss", "optimizer", "epochs", "eval_every", "dtype",
-                 "model_family", "extra_layers", "complex_weights", "uses_ridge_V")
-#: Fields added after config hashes and frame columns were fixed, with their defaults: a config at the default
-#: leaves them out of :func:`config_fields` (so its sweep-store hash and its frame columns stay what they were).
-LATE_FIELDS = {"extra_layers": 0, "complex_weights": False, "ridge_V": None, "output_scale": 1.0, "family": None,
-               "complex_imag_init": 0.0}
-#: The variant fields the hand-written ``two_layer`` fast path does not train (any non-default -> ``deep``).
-_VARIANTS = ("extra_layers", "complex_weights", "ridge_V", "output_scale")
-
-
-def _is_int(x: object) -> bool:
-    return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
-
-
-def _is_num(x: object) -> bool:
-    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """One training run. Validated at construction (``ValueError`` names the field).
-
-    Attributes
-    ----------
-    group: group name, e.g. ``"Z71"``, ``"Z4xZ7"`` (see :data:`li2core.groups.NAME_HELP`).
-    train_frac: training fraction ``p = n / M^2`` in (0, 1]; ``None`` when ``critical_delta`` is set.
-    critical_delta: use the author's critical-ratio rule ``p = (CRITICAL_C - delta) ln M / M`` instead
-        (:data:`li2core.tasks.CRITICAL_C`).
-    width: hidden width ``K``.
-    activation: ``sqr`` (x^2), ``relu``, ``silu`` or ``relusqr``.
-    loss: ``mse_class`` (author's), ``mse_sample`` (paper Eq. 1) or ``nll``.
-    optimizer: ``adam`` (coupled L2), ``adamw`` (decoupled), ``sgd`` (momentum 0.9) or ``muon`` (the author's:
-        Muon on ``W``, Adam on ``V``, one ``lr`` and ``weight_decay`` for both; :mod:`li2core.optim`).
-    lr, weight_decay: the optimizer's learning rate and weight decay (torch semantics).
-    epochs: optimizer steps (full batch).
-    seed: seeds the split and the initialisation.
-    eval_every: metrics every this many epochs (and at the last epoch).
-    top_layer_init_multiplier: scales V's init (0 = zero-init, paper Sec. 3.2).
-    dtype: ``float32`` or ``float64``.
-    extra_layers: ``L`` extra ``K x K`` hidden layers, each ``x <- sigma(x + x U_l)`` without biases (the
-        author's ``other_layers``, paper-li2 §4.2; Sec. 6).
-    complex_weights: the author's ``use_complex_weights``: ``W``, the ``U_l`` and ``V`` held as complex tensors
-        (initialised as the real init, imaginary parts 0), the loss and the accuracy read the real part of the
-        output. Needs ``sqr`` or ``silu`` (torch has no complex ``relu``).
-    complex_imag_init: not the author's: with ``complex_weights``, the imaginary parts of the initial weights drawn
-        like the real parts (same bounds, own draws) times this; 0 (default) is the author's real init.
-    ridge_V: the author's ``set_weight_reg = lambda``: before every step ``V`` is overwritten by the SVD ridge
-        solution on the uncentred first hidden layer ``F`` with targets ``one-hot - 1/M``, then the optimizer
-        steps every weight, ``V`` included (MSE losses only). ``None``: off.
-    output_scale: the author's ``output_multiplier`` ``beta``: the output is ``beta * x V`` (App. C.3).
-    family: the model family (:data:`li2core.models.FAMILIES`); ``None``: ``two_layer`` (the hand-written fast
-        path) when every variant field is at its default, else ``deep`` (autograd). ``"deep"`` forces autograd.
-    """
-
-    group: str = "Z71"
-    train_frac: float | None = 0.4
-    width: int = 2048
-    activation: str = "sqr"
-    loss: str = "mse_class"
-    optimizer: str = "adam"
-    lr: float = 1e-3
-    weight_decay: float = 2e-4
-    epochs: int = 400
-    seed: int = 0
-    eval_every: int = 1
-    top_layer_init_multiplier: float = 1.0
-    critical_delta: float | None = None
-    dtype: str = "float32"
-    extra_layers: int = 0
-    complex_weights: bool = False
-    ridge_V: float | None = None
-    output_scale: float = 1.0
-    family: str | None = None
-    complex_imag_init: float = 0.0
-
-    def __post_init__(self) -> None:
-        if self.family is not None and not isinstance(self.family, str):
-            raise ValueError(f"family: must be a family name or None; got {self.family!r}")
-        family_for(self)  # an unknown model family fails first
-        if not isinstance(self.group, str) or not groups.is_valid_name(self.group):
-            raise ValueError(f"group: unknown group {self.group!r}; accepted: {groups.NAME_HELP}")
-        if self.critical_delta is None:
-            if self.train_frac is None or not _is_num(self.train_frac) or not 0.0 < float(self.train_frac) <= 1.0:
-                raise ValueError(
-                    f"train_frac: must be a number in (0, 1] (or None with critical_delta set); got {self.train_frac!r}"
-                )
-            if n_train_for(self.M * self.M, float(self.train_frac)) < 1:
-                raise ValueError(f"train_frac: {self.train_frac} leaves no training pair for {self.group}")
-        else:
-            if self.train_frac is not None:
-                raise ValueError("train_frac: give either train_frac or critical_delta, not both (set train_frac=None)")
-            if not _is_num(self.critical_delta) or not math.isfinite(self.critical_delta):
-                raise ValueError(f"critical_delta: must be a finite number; got {self.critical_delta!r}")
-            if critical_train_frac(self.M, float(self.critical_delta)) <= 0.0:
-                raise ValueError(f"critical_delta: {self.critical_delta} gives a training fraction <= 0")
-        if not _is_int(self.width) or self.width < 1:
-            raise ValueError(f"width: must be an integer >= 1; got {self.width!r}")
-        for name, accepted in (("activation", ACTIVATIONS), ("loss", LOSSES), ("optimizer", OPTIMIZERS)):
-            if getattr(self, name) not in accepted:
-                raise ValueError(f"{name}: unknown {name} {getattr(self, name)!r}; accepted: {', '.join(accepted)}")
-        for name in ("lr", "weight_decay"):
-            v = getattr(self, name)
-            if not _is_num(v) or not math.isfinite(v) or v < 0:
-                raise ValueError(f"{name}: must be a finite number >= 0; got {v!r}")
-        if not _is_int(self.epochs) or self.epochs < 1:
-            raise ValueError(f"epochs: must be an integer >= 1; got {self.epochs!r}")
-        if not _is_int(self.seed) or self.seed < 0:
-            raise ValueError(f"seed: must be an integer >= 0; got {self.seed!r}")
-        if not _is_int(self.eval_every) or self.eval_every < 1:
-            raise ValueError(f"eval_every: must be an integer >= 1; got {self.eval_every!r}")
-        m = self.top_layer_init_multiplier
-        if not _is_num(m) or not math.isfinite(m):
-            raise ValueError(f"top_layer_init_multiplier: must be a finite number; got {m!r}")
-        if self.dtype not in _DTYPES:
-            raise ValueError(f"dtype: unknown dtype {self.dtype!r}; accepted: {', '.join(_DTYPES)}")
-        check_variants(self)  # extra_layers, complex_weights, ridge_V, output_scale, family, complex_imag_init
-
-    @property
-    def has_variant(self) -> bool:
-        """True when a variant field (``extra_layers``, ``complex_weights``, ``ridge_V``, ``output_scale``) is set."""
-        return any(getattr(self, f) != LATE_FIELDS[f] for f in _VARIANTS)
-
-    @property
-    def model_family(self) -> str:
-        """The family that trains this config: ``family``, or the automatic choice when it is ``None``."""
-        if self.family is not None:
-            return self.family
-        return "deep" if self.has_variant else "two_layer"
-
-    @property
-    def uses_ridge_V(self) -> bool:
-        """True when ``V`` is replaced by the ridge solution at every step (``ridge_V`` set)."""
-        return self.ridge_V is not None
-
-    @property
-    def M(self) -> int:
-        """Group order ``|H|``."""
-        return groups.make(self.group).order
-
-    @property
-    def p(self) -> float:
-        """The effective training fraction (from ``train_frac`` or the critical-ratio rule)."""
-        if self.critical_delta is not None:
-            return critical_train_frac(self.M, float(self.critical_delta))
-        return float(self.train_frac)  # type: ignore[arg-type]
-
-    @property
-    def n_train(self) -> int:
-        """Number of training pairs, ``M^2 - ceil((1 - p) M^2)``."""
-        return n_train_for(self.M * self.M, self.p)
-
-    def batch_key(self) -> tuple:
-        """Configs with equal keys train together in one batch."""
-        return tuple(getattr(self, f) for f in _BATCH_FIELDS)
-
-    def replace(self, **changes: object) -> TrainConfig:
-        """A copy with some fields changed (validated again)."""
-        return dataclasses.replace(self, **changes)
-
-
-def config_fields(config: TrainConfig, keep: Iterable[str] = ()) -> dict[str, object]:
-    """``dataclasses.asdict(config)`` without the :data:`LATE_FIELDS` that are at their defaults (unless named in
-    ``keep``): what the sweep store hashes and what :meth:`Results.frame` shows, so configs written before those
-    fields existed keep their hash and their columns."""
-    keep = set(keep)
-    return {k: v for k, v in dataclasses.asdict(config).items()
-            if k not in LATE_FIELDS or k in keep or v != LATE_FIELDS[k]}
-
-
 @dataclass
 class Results:
     """What :func:`train` returns: per-run metric histories and (optionally) final weights.
@@ -290,7 +143,10 @@ class Results:
 
     def _late_fields(self) -> set[str]:
         """The :data:`LATE_FIELDS` that some run sets: columns of the frames (for every run), the others are not."""
-        return {k for c in self.configs for k in LATE_FIELDS if getattr(c, k) != LATE_FIELDS[k]}
+        late = {k for c in self.configs for k in LATE_FIELDS if getattr(c, k) != LATE_FIELDS[k]}
+        if any(c.model_family in SEQ_FAMILIES for c in self.configs):
+            late |= set(_SEQ_FIELDS)
+        return late
 
     def frame(self) -> pd.DataFrame:
         """Tidy frame: one row per (run, epoch), metric columns, then the config fields.
@@ -303,9 +159,11 @@ class Results:
         """
         parts = []
         late = self._late_fields()
+        seq = any(c.model_family in SEQ_FAMILIES for c in self.configs)
         for i, cfg in enumerate(self.configs):
             d: dict[str, object] = {"run": i, "epoch": self.eval_epochs[i]}
-            d.update(self.metrics[i])
+            # the MED metrics only in frames with a MED net (no all-NaN columns for the Li2 nets)
+            d.update({m: v for m, v in self.metrics[i].items() if seq or m not in _SEQ_ONLY})
             d.update(config_fields(cfg, late))
             d.update(M=cfg.M, p=cfg.p, n_train=self.n_train[i], diverged=self.diverged(i))
             parts.append(pd.DataFrame(d))
@@ -416,7 +274,7 @@ class _Batch:
         self.R = len(cfgs)
         self.dtype = _DTYPES[c0.dtype]
         self.loss = c0.loss
-        splits = [split(task, c.p, c.seed) for c in cfgs]
+        splits = [split_pairs(task, c.split, c.p, c.seed, c.dugout) for c in cfgs]
         self.n_train = [s.n_train for s in splits]
         n_max = max(self.n_train)
         R, N = self.R, task.N
@@ -561,6 +419,7 @@ def train(
             raise ValueError(f"metrics: unknown metrics {bad}; accepted: {', '.join(METRICS + LAYER_METRICS)}")
     # accuracy and loss come with every evaluation; keep the requested order of METRICS
     asked = set(wanted) | set(METRIC_SETS["basic"])
+
     wanted = tuple(m for m in METRICS if m in asked)
     want_layers = tuple(m for m in LAYER_METRICS if m in asked)
     dev = resolve_device(device)
@@ -576,7 +435,6 @@ def train(
     snapshots = sorted({int(e) for e in snapshots})
     if any(e < 0 for e in snapshots):
         raise ValueError(f"snapshots: epochs must be >= 0; got {snapshots}")
-    tasks: dict[str, Task] = {}
     pbar = None
     if progress is None:
         progress = _stderr_is_terminal()
@@ -590,7 +448,7 @@ def train(
     try:
         for bi, idx in enumerate(plan):
             bc = [cfgs[i] for i in idx]
-            task = tasks.setdefault(bc[0].group, make_task(bc[0].group))
+            task = _task(bc[0].group, bc[0].op)
             if pbar is not None:
                 pbar.set_description(f"batch {bi + 1}/{len(plan)}: {len(idx)} runs ({done}/{n} done)")
                 pbar.n_in_batch = 0  # type: ignore[attr-defined]

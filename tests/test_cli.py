@@ -123,7 +123,9 @@ def test_train_writes_the_tidy_csv(tmp_path, subprocess_env):
     df = pd.read_csv(out)
     assert len(df) == 3 * 6  # 3 runs x epochs 0..5
     assert list(df.columns[:2]) == ["run", "epoch"]
-    assert list(df.columns[2 : 2 + len(METRICS)]) == list(METRICS)
+    from li2core.train import _SEQ_ONLY  # the MED nets' metrics: columns only in frames with a MED net
+    li2_metrics = [m for m in METRICS if m not in _SEQ_ONLY]
+    assert list(df.columns[2 : 2 + len(li2_metrics)]) == li2_metrics
     fields = [f.name for f in dataclasses.fields(TrainConfig) if f.name not in LATE_FIELDS]
     assert set(fields + ["M", "p", "n_train", "diverged"]) <= set(df.columns)
     assert not set(LATE_FIELDS) & set(df.columns)  # fields added later are columns only when a run sets them
@@ -309,3 +311,57 @@ def test_train_variant_flags_reach_the_configs(tmp_path, capsys):
     out2 = tmp_path / "f.csv"
     assert main(["train", *TINY, "--family", "deep", "--out", str(out2)]) == 0
     assert (pd.read_csv(out2).family == "deep").all()
+
+
+MED_TINY = ["--p", "7", "--epochs", "3", "--d-model", "8", "--width", "16", "--no-progress", "--device", "cpu"]
+
+
+def test_med_models_train_from_the_command_line_as_the_library_does(tmp_path, capsys):
+    from li2core.train import med_config, train
+
+    out = tmp_path / "t.csv"
+    rc = main(["train", "--model", "transformer", "--layers", "2", "--op", "add", "--train-frac", "0.5",
+               "--seeds", "0-1", *MED_TINY, "--out", str(out)])
+    assert rc == 0, capsys.readouterr().err
+    df = pd.read_csv(out)
+    for col in ("train_acc", "test_acc", "train_loss", "test_loss", "med", "med_code", "emb_norm", "weight_norm"):
+        assert df[col].notna().all(), col
+    assert "G_F_norm" not in df.columns  # the Li2 metrics are not this family's
+    assert (df.family == "transformer").all() and (df.n_layers == 2).all() and (df.split == "shuffle").all()
+    assert sorted(df.epoch.unique()) == [0, 3]  # --eval-every defaults to 10 for the MED nets, and the last epoch
+    lib = train([med_config("transformer", p=7, n_layers=2, train_frac=0.5, epochs=3, d_model=8, width=16,
+                            eval_every=10, seed=s) for s in (0, 1)], device="cpu", progress=False).frame()
+    np.testing.assert_allclose(df.med.to_numpy(), lib.med.to_numpy(), rtol=1e-6)
+    np.testing.assert_allclose(df.test_loss.to_numpy(), lib.test_loss.to_numpy(), rtol=1e-6)
+    for split, flag, k in (("square", "--k", 3), ("strip", "--t", 2)):
+        o = tmp_path / f"{split}.csv"
+        assert main(["train", "--model", "mlp", "--split", split, flag, str(k), *MED_TINY, "--out", str(o)]) == 0
+        d = pd.read_csv(o)
+        assert (d.family == "mlp").all() and (d.split == split).all() and (d.dugout == k).all()
+        assert d.med_hidden.notna().all()
+
+
+MED_BAD = {
+    "op over a composite": (["--model", "transformer", "--p", "9", "--op", "mul"], "op:"),
+    "square without k": (["--model", "transformer", "--p", "7", "--split", "square"], "dugout:"),
+    "k without square": (["--model", "mlp", "--p", "7", "--k", "3"], "dugout:"),
+    "k too large": (["--model", "mlp", "--p", "7", "--split", "square", "--k", "7"], "dugout:"),
+    "unknown model": (["--model", "cnn", "--p", "7"], "family:"),
+    "zero layers": (["--model", "transformer", "--p", "7", "--layers", "0"], "n_layers:"),
+    "heads do not divide": (["--model", "transformer", "--p", "7", "--heads", "3"], "n_heads:"),
+    "unknown op": (["--model", "transformer", "--p", "7", "--op", "pow"], "op:"),
+    "unknown split": (["--model", "transformer", "--p", "7", "--split", "ring"], "split:"),
+    "p and group": (["--model", "transformer", "--p", "7", "--group", "Z7"], "group:"),
+    "beta2 on the fast path": (["--group", "Z5", "--beta2", "0.98"], "beta1:"),
+    "offset on the Li2 net": (["--group", "Z5", "--token-offset", "3"], "token_offset:"),
+}
+
+
+@pytest.mark.parametrize("key", list(MED_BAD))
+def test_bad_med_arguments_exit_2_with_one_line_naming_the_field(key, tmp_path, capsys):
+    args, field = MED_BAD[key]
+    out = tmp_path / "x.csv"
+    rc = main(["train", *args, "--epochs", "1", "--no-progress", "--device", "cpu", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and field in err and "Traceback" not in err, err
+    assert not out.exists()

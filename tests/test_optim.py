@@ -215,3 +215,32 @@ def test_muon_layout_errors():
         BatchedOptimizer("muon", [torch.zeros(1, 4)], lr, wd, muon_layout=("as_is",))
     with pytest.raises(ValueError, match="muon_layout: only for"):
         BatchedOptimizer("adam", [W, V], lr, wd, muon_layout=("transposed", None))
+
+
+@pytest.mark.parametrize("name", ["adam", "adamw"])
+def test_warmup_and_betas_match_torch_with_the_med_authors_lambda_lr(name):
+    """The MED authors' setup: torch AdamW(betas=(0.9, 0.98)) with LambdaLR(min(step / 10, 1)) stepped after every
+    optimizer step (step 1 has lr 0); per run its own lr and weight decay."""
+    lrs, wds = [1e-2, 3e-3], [1.0, 0.1]
+    g = torch.Generator().manual_seed(0)
+    p0 = torch.randn(2, 5, 3, generator=g, dtype=torch.float64)
+    grads = [torch.randn(2, 5, 3, generator=g, dtype=torch.float64) for _ in range(25)]
+    p = p0.clone()
+    opt = BatchedOptimizer(name, [p], torch.tensor(lrs, dtype=torch.float64), torch.tensor(wds, dtype=torch.float64),
+                           betas=(0.9, 0.98), warmup_steps=10)
+    cls = torch.optim.AdamW if name == "adamw" else torch.optim.Adam
+    refs = [p0[r].clone().requires_grad_(True) for r in range(2)]
+    topts = [cls([refs[r]], lr=lrs[r], weight_decay=wds[r], betas=(0.9, 0.98)) for r in range(2)]
+    scheds = [torch.optim.lr_scheduler.LambdaLR(o, lambda step: min(step / 10, 1)) for o in topts]
+    for t, gr in enumerate(grads):
+        opt.step([gr.clone()])
+        for r in range(2):
+            refs[r].grad = gr[r].clone()
+            topts[r].step()
+            scheds[r].step()
+        for r in range(2):
+            torch.testing.assert_close(p[r], refs[r].detach(), rtol=1e-12, atol=1e-14, msg=f"step {t + 1} run {r}")
+        if t == 0 and name == "adamw":
+            assert torch.equal(p, p0)  # lr 0 at the first step: no update, no decay
+    with pytest.raises(ValueError, match=r"^warmup_steps: must be an integer >= 0"):
+        BatchedOptimizer("adamw", [p], torch.ones(2), torch.ones(2), warmup_steps=-1)

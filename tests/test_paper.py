@@ -14,18 +14,18 @@ from li2core.paper import PAPER, PaperResult, lookup
 
 ROOT = Path(__file__).resolve().parents[1]
 #: a label of the paper inside free text: "Eq. 4", "Prop. 1", "Thm 3", "Cor. 2", "Lemma 1", "Fig. 5", "Sec. 3.2"
-LABEL = re.compile(r"\b(Eq\.|Prop\.|Props\.|Lemma|Thm|Cor\.|Cors\.|Fig\.|Figs\.|Sec\.|App\.)\s?([0-9]+(?:\.[0-9]+)?|[A-Z]\.[0-9]+)"
-                   r"(?:\s?[–-]\s?([0-9]+))?")
+LABEL = re.compile(r"\b((?:MED )?)(Eq\.|Prop\.|Props\.|Lemma|Thm|Cor\.|Cors\.|Fig\.|Figs\.|Sec\.|App\.|Def\.|Table|"
+                   r"Remark)\s?([0-9]+(?:\.[0-9]+)?|[A-Z]\.[0-9]+)(?:\s?[–-]\s?([0-9]+))?")
 _SINGULAR = {"Props.": "Prop.", "Cors.": "Cor.", "Figs.": "Fig."}
 
 
 def labels_in(text: str) -> list[str]:
     """The labels named in ``text``, ranges expanded ("Cor. 1–2" -> Cor. 1, Cor. 2; "Figs. 6–7" -> Fig. 6, Fig. 7)."""
     out = []
-    for kind, first, last in LABEL.findall(text):
+    for med, kind, first, last in LABEL.findall(text):  # "MED ...": a result of the second paper (Gu et al.)
         kind = _SINGULAR.get(kind, kind)
         nums = [first] if not last else [str(i) for i in range(int(first), int(last) + 1)]
-        out += [f"{kind} {n}" for n in nums]
+        out += [f"{med}{kind} {n}" for n in nums]
     return out
 
 
@@ -45,6 +45,8 @@ def test_labels_in_expands_ranges_and_plurals():
     assert labels_in("Prop. 1 / Eq. 3–4: ...") == ["Prop. 1", "Eq. 3", "Eq. 4"]
     assert labels_in("Figs. 6–7 and Sec. 3.2, App. A.1") == ["Fig. 6", "Fig. 7", "Sec. 3.2", "App. A.1"]
     assert labels_in("Paper: App. C.3, Eq. 4") == ["App. C.3", "Eq. 4"]
+    assert labels_in("Paper: MED Thm 3.10, MED Table 1, Thm 3") == ["MED Thm 3.10", "MED Table 1", "Thm 3"]
+    assert labels_in("MED Def. 4.2; MED Figs. 12–13") == ["MED Def. 4.2", "MED Fig. 12", "MED Fig. 13"]
 
 
 @pytest.mark.parametrize("label", list(PAPER))
@@ -118,6 +120,8 @@ def test_lookup_spellings_and_errors():
     assert lookup("Figure 5") is PAPER["Fig. 5"] and lookup("Sec. 3.2") is PAPER["Sec. 3.2"]
     assert lookup("Appendix C.3") is PAPER["App. C.3"] and lookup("Eq 11") is PAPER["Eq. 11"]
     assert PAPER["Thm 3"].functions()[0] is th.reconstruct
+    assert lookup("MED Theorem 3.10") is lookup("med thm 3.10") is PAPER["MED Thm 3.10"]
+    assert lookup("MED Table 1") is PAPER["MED Table 1"] and lookup("MED Definition 4.2") is PAPER["MED Def. 4.2"]
     with pytest.raises(KeyError, match="Thm 99"):
         lookup("Thm 99")
     with pytest.raises(KeyError, match="known:"):

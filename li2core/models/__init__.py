@@ -13,6 +13,9 @@ accuracy and loss, the evaluation schedule, snapshots, progress and batch planni
   automatically when a variant is set, or forced with ``family="deep"`` (the same net as ``two_layer`` then).
   Besides ``extra_metrics`` it gives per-layer metrics (``layer_metrics``, one value per weight layer,
   ``n_layers`` of them: :data:`li2core.train.LAYER_METRICS`, :meth:`li2core.train.Results.layer_frame`).
+* ``transformer`` (:class:`li2core.models.transformer.Transformer`) and ``mlp`` (:class:`li2core.models.mlp.MLP`):
+  the MED authors' nets (Gu et al.) on token triples ``(a, b + d, cls)``, trained through autograd; chosen with
+  ``family=...`` (:func:`li2core.train.med_config` gives the authors' settings).
 
 The two-layer net's functions (``init_weights``, ``preact``, ``forward``, ...) are importable from here.
 
@@ -28,7 +31,7 @@ How a new family plugs in
    ``li2core.train.LATE_FIELDS`` (a field at its default is left out of ``config_fields``, hence of the frame
    columns and the sweep store's config hash); adds the fields that must agree inside one tensor program
    (e.g. ``model_family`` and the depth) to
-   ``li2core.train._BATCH_FIELDS`` so :meth:`~li2core.train.TrainConfig.batch_key` separates them; and
+   ``li2core.config._BATCH_FIELDS`` so :meth:`~li2core.train.TrainConfig.batch_key` separates them; and
    validates them in ``TrainConfig.__post_init__`` (a one-line ``ValueError`` naming the field, which
    already calls :func:`family_for`, so an unknown family name fails at construction).
 3. Families trained through autograd keep their weights as batched tensors with a leading run axis
@@ -49,6 +52,8 @@ from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 import torch
 
 from .deep import Deep
+from .mlp import MLP
+from .transformer import Transformer
 from .two_layer import (
     ACTIVATIONS,
     TwoLayer,
@@ -69,6 +74,8 @@ __all__ = [
     "DEFAULT_FAMILY",
     "Deep",
     "FAMILIES",
+    "MLP",
+    "Transformer",
     "BatchData",
     "BatchedModel",
     "TwoLayer",
@@ -159,7 +166,8 @@ class BatchedModel(Protocol):
 
 
 #: Family name -> batched model class. Register a new family here.
-FAMILIES: dict[str, type[BatchedModel]] = {TwoLayer.name: TwoLayer, Deep.name: Deep}
+FAMILIES: dict[str, type[BatchedModel]] = {TwoLayer.name: TwoLayer, Deep.name: Deep, Transformer.name: Transformer,
+                                           MLP.name: MLP}
 #: The family of a config without a ``family`` field (and of ``TrainConfig(family=None)`` without variants).
 DEFAULT_FAMILY = TwoLayer.name
 

@@ -173,7 +173,7 @@ class Deep:
     :meth:`step` takes ``torch.autograd.grad`` of the sum of the per-run losses (each run's gradient is its own) and
     one :class:`li2core.optim.BatchedOptimizer` step on ``[W, U_1 .. U_L, V]`` (complex weights as their real
     views). ``output_scale`` and ``ridge_V`` may differ between the runs of a batch; depth, complexity and whether
-    ridge is on may not (``li2core.train._BATCH_FIELDS``).
+    ridge is on may not (``li2core.config._BATCH_FIELDS``).
     """
 
     name: ClassVar[str] = "deep"
@@ -214,7 +214,8 @@ class Deep:
                     if c0.ridge_V is not None else None)
         lr = torch.tensor([c.lr for c in cfgs], dtype=torch.float64)
         wd = torch.tensor([c.weight_decay for c in cfgs], dtype=torch.float64)
-        self.opt = BatchedOptimizer(c0.optimizer, [self._real(p) for p in self.params], lr, wd)
+        self.opt = BatchedOptimizer(c0.optimizer, [self._real(p) for p in self.params], lr, wd,
+                                    betas=(c0.beta1, c0.beta2), warmup_steps=int(c0.warmup_steps))
         self.Y_tr = torch.nn.functional.one_hot(data.tr_y, self.M).to(self.rdtype)
         self.Y_ridge = (self.Y_tr - 1.0 / self.M) * data.tr_mask[..., None]
         self.basis = purity_basis(c0.group, self.rdtype, self.dev) if "W_purity" in self.want else None

@@ -78,7 +78,9 @@ def test_two_layer_satisfies_the_interface():
         want = list(inspect.signature(getattr(BatchedModel, name)).parameters)
         assert list(inspect.signature(getattr(TwoLayer, name)).parameters) == want, name
     # the trainer's metrics are accuracy and loss plus the two-layer family's own (the deep family's are among them)
-    assert METRICS == tuple(METRIC_SETS["basic"]) + TwoLayer.extra_metrics
+    from li2core.models.transformer import SEQ_METRICS  # the MED nets' metrics follow the Li2 nets'
+    assert METRICS == tuple(METRIC_SETS["basic"]) + TwoLayer.extra_metrics + tuple(
+        m for m in SEQ_METRICS if m not in TwoLayer.extra_metrics)
     assert set(Deep.extra_metrics) <= set(METRICS)
     step, ev = TwoLayer.per_run_bytes(cfgs[1], 8)
     assert 0 < step < ev
