@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from .paper import PAPER
 from .tasks import critical_train_frac, make_task, split
-from .train import METRICS, Results, TrainConfig, resolve_device, train
+from .train import METRICS, Results, TrainConfig, med_config, resolve_device, train
 
 __all__ = ["TrainConfig", "Results", "train", "METRICS", "make_task", "split", "critical_train_frac", "resolve_device",
-           "PAPER"]
+           "PAPER", "med_config"]
 __version__ = "0.1.0"
