@@ -15,7 +15,7 @@ from li2core.paper import PAPER, PaperResult, lookup
 ROOT = Path(__file__).resolve().parents[1]
 #: a label of the paper inside free text: "Eq. 4", "Prop. 1", "Thm 3", "Cor. 2", "Lemma 1", "Fig. 5", "Sec. 3.2"
 LABEL = re.compile(r"\b((?:MED )?)(Eq\.|Prop\.|Props\.|Lemma|Thm|Cor\.|Cors\.|Fig\.|Figs\.|Sec\.|App\.|Def\.|Table|"
-                   r"Remark)\s?([0-9]+(?:\.[0-9]+)?|[A-Z]\.[0-9]+)(?:\s?[–-]\s?([0-9]+))?")
+                   r"Remark)\s?([0-9]+(?:\.[0-9]+)?|[A-Z]\.[0-9]+|[A-E]\b)(?:\s?[–-]\s?([0-9]+))?")
 _SINGULAR = {"Props.": "Prop.", "Cors.": "Cor.", "Figs.": "Fig."}
 
 
@@ -47,6 +47,7 @@ def test_labels_in_expands_ranges_and_plurals():
     assert labels_in("Paper: App. C.3, Eq. 4") == ["App. C.3", "Eq. 4"]
     assert labels_in("Paper: MED Thm 3.10, MED Table 1, Thm 3") == ["MED Thm 3.10", "MED Table 1", "Thm 3"]
     assert labels_in("MED Def. 4.2; MED Figs. 12–13") == ["MED Def. 4.2", "MED Fig. 12", "MED Fig. 13"]
+    assert labels_in("MED App. C, MED Lemma B.1, App. A.1") == ["MED App. C", "MED Lemma B.1", "App. A.1"]
 
 
 @pytest.mark.parametrize("label", list(PAPER))
