@@ -50,7 +50,10 @@ MEASURE_LABELS = {
     "weight_norm": "weight-decay term",
     "W_purity": "Fourier purity",
 }
-MEASURE_COLORS = dict(zip(MEASURES, sns.color_palette("colorblind", len(MEASURES))))
+_PAL = sns.color_palette("colorblind", 10)
+MEASURE_COLORS = dict(zip(MEASURES, [_PAL[k] for k in (0, 1, 2, 3, 4, 5, 8)]))
+#: Line styles of :func:`med_measures` (MED and the embedding norm nearly coincide: one solid, one dotted).
+MEASURE_STYLES = {"med": ("-", 2.0), "med_code": ("--", 1.4), "emb_norm": (":", 2.2)}
 TRAIN_METRICS = ("train_acc", "test_acc", "train_loss", "test_loss", "med", "med_code", "emb_norm", "weight_norm",
                  "W_purity")
 _CASE_KEYS = {"op", "p", "train_frac", "d_model", "width", "split", "dugout", "figure"}
@@ -317,10 +320,20 @@ def normalised(trace: pd.DataFrame, runs: pd.DataFrame, cols: Sequence[str]) -> 
 
 
 # ------------------------------------------------------------------ figures
+def _legend_below(fig: plt.Figure, handles: Sequence[Any], labels: Sequence[str], ncol: int) -> None:
+    """Grow ``fig`` by the height of a legend of ``labels`` in ``ncol`` columns and put the legend under the axes."""
+    rows = math.ceil(len(labels) / ncol)
+    extra = 0.24 * rows + 0.3  # inches: one 9-pt legend row is about 0.24 in
+    h = fig.get_figheight()
+    fig.set_figheight(h + extra)
+    fig.tight_layout(rect=(0, extra / (h + extra), 1, 1))
+    fig.legend(handles, labels, fontsize=9, ncol=ncol, loc="lower center")
+
+
 def _grid(n: int, height: float = 3.2) -> tuple[plt.Figure, list[plt.Axes]]:
     ncol = 1 if n == 1 else 2
     nrow = math.ceil(n / ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(7.6 if ncol == 1 else 8.0, height * nrow + 0.9), squeeze=False)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(7.6 if ncol == 1 else 8.0, height * nrow + 0.4), squeeze=False)
     flat = [ax for row in axes for ax in row]
     for ax in flat[n:]:
         ax.set_visible(False)
@@ -361,8 +374,7 @@ def med_fig5(trace: pd.DataFrame, runs: pd.DataFrame) -> plt.Figure:
         ax.set_xlabel(EPOCH_LABEL if len(cases) == 1 else "epoch")
         ax.set_ylabel("test loss")
         ax2.set_ylabel("MED")
-    fig.tight_layout(rect=(0, 0.1 if len(axes) <= 2 else 0.05, 1, 1))
-    fig.legend([h for h, _ in handles], [lab for _, lab in handles], fontsize=9, ncol=3, loc="lower center")
+    _legend_below(fig, [h for h, _ in handles], [lab for _, lab in handles], 3)
     return fig
 
 
@@ -376,21 +388,20 @@ def med_measures(trace: pd.DataFrame, runs: pd.DataFrame) -> plt.Figure:
     the post-fit evaluations of each run and averaged over the seeds, against the epoch."""
     theme()
     d = med_measures_data(trace, runs)
-    cases = list(dict.fromkeys(d["case"]))
+    cases = list(dict.fromkeys(trace["case"]))
     fig, axes = _grid(len(cases), height=3.4)
     for ax, case in zip(axes, cases):
         dc = d[d["case"] == case]
         ax.plot(dc["epoch"], dc["test_loss"], color="black", lw=2.4, label=MEASURE_LABELS["test_loss"])
         for m in MEASURES:
             x = dc[["epoch", m]].dropna()
-            ax.plot(x["epoch"], x[m], color=MEASURE_COLORS[m], lw=1.4, ls="--" if m == "med_code" else "-",
-                    label=MEASURE_LABELS[m])
+            ls, lw = MEASURE_STYLES.get(m, ("-", 1.4))
+            ax.plot(x["epoch"], x[m], color=MEASURE_COLORS[m], lw=lw, ls=ls, label=MEASURE_LABELS[m])
         ax.set_title(case, fontsize=10)
         ax.set_xlabel(EPOCH_LABEL if len(cases) == 1 else "epoch")
         ax.set_ylabel("scaled to [0, 1] after the fit")
         ax.set_ylim(-0.04, 1.04)
-    fig.tight_layout(rect=(0, 0.16 if len(axes) <= 2 else 0.07, 1, 1))
-    fig.legend(*axes[0].get_legend_handles_labels(), fontsize=9, ncol=4, loc="lower center")
+    _legend_below(fig, *axes[0].get_legend_handles_labels(), 4)
     return fig
 
 
@@ -408,7 +419,7 @@ def med_compare(corr: pd.DataFrame, lead: pd.DataFrame) -> plt.Figure:
     d = med_compare_data(corr, lead)
     cases = list(dict.fromkeys(d["case"]))
     pal = dict(zip(cases, sns.color_palette("dark", len(cases))))
-    fig, axes = plt.subplots(1, 2, figsize=(8.0, 4.6), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(8.0, 4.2), sharey=True)
     y = {m: k for k, m in enumerate(MEASURES)}
     rng = np.random.default_rng(0)  # the vertical jitter only
     for ax, col, xlab in ((axes[0], "spearman", "Spearman with the test loss"),
@@ -427,8 +438,7 @@ def med_compare(corr: pd.DataFrame, lead: pd.DataFrame) -> plt.Figure:
     axes[0].set_ylabel("measure")
     axes[0].set_xlim(-1.05, 1.05)
     axes[0].invert_yaxis()
-    fig.tight_layout(rect=(0, 0.08 * math.ceil(len(cases) / 2), 1, 1))
-    fig.legend(*axes[0].get_legend_handles_labels(), fontsize=9, ncol=2, loc="lower center")
+    _legend_below(fig, *axes[0].get_legend_handles_labels(), 2)
     return fig
 
 
@@ -442,12 +452,13 @@ def med_thm38_data(trace: pd.DataFrame) -> pd.DataFrame:
 
 def med_thm38(trace: pd.DataFrame, runs: pd.DataFrame) -> plt.Figure:
     """Thm 3.8: MED against the weight-decay term ``sum ||theta||^2`` along every run (one line per run, coloured by
-    case; a square at the initialisation, a ring at the fit epoch, a dot at the end) and the bound ``2 sqrt(W / p)`` (dashed); log axes."""
+    case; a square at the initialisation, a ring at the fit epoch, a dot at the end) and the bound ``2 sqrt(W / p)``
+    (dashed); log axes."""
     theme()
     d = med_thm38_data(trace)
     cases = list(dict.fromkeys(d["case"]))
     pal = dict(zip(cases, sns.color_palette("dark", len(cases))))
-    fig, ax = plt.subplots(figsize=(7.4, 5.0))
+    fig, ax = plt.subplots(figsize=(7.4, 4.6))
     for (case, seed), ds in d.groupby(["case", "seed"], sort=False):
         ds = ds.sort_values("epoch")
         ax.plot(ds["weight_norm"], ds["med"], color=pal[case], lw=1.2, alpha=0.8, label=case if seed == 0 else None)
@@ -456,14 +467,17 @@ def med_thm38(trace: pd.DataFrame, runs: pd.DataFrame) -> plt.Figure:
         ax.plot(at["weight_norm"], at["med"], "o", mfc="none", color=pal[case], ms=8)
         ax.plot(ds["weight_norm"].iloc[-1:], ds["med"].iloc[-1:], "o", color=pal[case], ms=5)
         ax.plot(ds["weight_norm"].iloc[:1], ds["med"].iloc[:1], "s", color=pal[case], ms=5)
-    for M, dm in d.groupby("M"):
+    Ms = sorted(int(M) for M in d["M"].unique())
+    for k, M in enumerate(Ms):
+        dm = d[d["M"] == M]
         w = np.geomspace(float(dm["weight_norm"].min()), float(dm["weight_norm"].max()), 50)
-        ax.plot(w, thm38_bound(w, int(M)), "--", color="0.4", lw=1.2, label=f"bound 2 sqrt(W/p), p = {int(M)}")
+        ax.plot(w, thm38_bound(w, M), "--", color="0.4", lw=1.2,
+                label=(f"bound 2 sqrt(W/p), p = {M}" if len(Ms) == 1 else "bound 2 sqrt(W/p), one line per p")
+                if k == 0 else None)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("weight-decay term W = sum of squared weights")
     ax.set_ylabel("MED (Def. 4.2)")
     ax.set_title("MED against the weight-decay term (square: init, ring: fit, dot: end)", fontsize=11)
-    fig.tight_layout(rect=(0, 0.12, 1, 1))
-    fig.legend(*ax.get_legend_handles_labels(), fontsize=9, ncol=2, loc="lower center")
+    _legend_below(fig, *ax.get_legend_handles_labels(), 2)
     return fig
