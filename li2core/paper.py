@@ -213,6 +213,28 @@ _ENTRIES = [
      "deep_networks"),
 ]
 
+# ------------------------------------------------------------------ the second paper: Gu et al. (MED)
+_MP = _CH + "med_progress."
+_MED_OPS = {12: ("x-y", 128, 0.3), 13: ("xy", 128, 0.3), 14: ("x^2+y^2", 256, 0.2), 15: ("x^3+y^3", 128, 0.2),
+            16: ("x^2+xy+y^2", 128, 0.3), 17: ("x^2+xy+y^2", 256, 0.3), 18: ("x^2+xy+y^2", 256, 0.4),
+            19: ("x^3+xy+y^3", 256, 0.5)}
+_ENTRIES += [
+    ("MED Def. 4.2", "MED = (1/p) sum_i ||phi(i+1) - phi(i)||, cyclic, beside the authors' calculate_embedding_diff, "
+                     "on trained embeddings",
+     ("li2core.measures.med", "li2core.measures.med_code", _MP + "embedding_measures", _MP + "init_med"),
+     "med_progress"),
+    ("MED Fig. 5", "MED against the test loss through training (add, p in {47, 97, 211, 379}, frac 0.3): post-fit "
+                   "Pearson/Spearman per seed, beside the embedding norm, the weight-decay term, MED / row norm, the gap "
+                   "CV and the Fourier purity; half-change leads",
+     (_MP + "med_configs", _MP + "trace_frame", _MP + "correlations", _MP + "corr_summary", _MP + "lead_frame",
+      _MP + "med_fig5", _MP + "med_measures", _MP + "med_compare"), "med_progress"),
+    ("MED Thm 3.8", "a small weight-decay term bounds MED: MED <= 2 sqrt(W/p), W = sum ||theta||^2; MED against W "
+                    "along training", (_MP + "thm38_bound", _MP + "med_thm38"), "med_progress"),
+    *((f"MED Fig. {k}", f"MED against the test loss for {op}, p = 97, d_model {dm}, frac {fr} (paper profile)",
+       (_MP + "parse_cases", _MP + "med_configs", _MP + "med_fig5", _MP + "correlations"), "med_progress")
+      for k, (op, dm, fr) in _MED_OPS.items()),
+]
+
 #: Label -> :class:`PaperResult`, in the order of the paper (setting, Stage I, Stage II, Stage III, figures).
 PAPER: dict[str, PaperResult] = {lab: PaperResult(lab, st, code, ch) for lab, st, code, ch in _ENTRIES}
 
