@@ -235,6 +235,18 @@ _ENTRIES += [
       for k, (op, dm, fr) in _MED_OPS.items()),
 ]
 
+_MD = _CH + "med_depth."
+_ENTRIES += [
+    ("MED Fig. 2", "with more transformer layers test accuracy fluctuates violently while MED keeps decreasing (Sec. 5; "
+                   "read as region fragmentation): post-fit fluctuation of test accuracy and the fall of MED per depth",
+     (_MD + "depth_configs", _MD + "run_frame", _MD + "fluctuation", _MD + "fall_share", _MD + "depth_summary",
+      _MD + "depth_curves", _MD + "depth_measures"), "med_depth"),
+    ("MED Thm 3.5", "mastered pairs concentrate around class vectors: ||phi(i)+phi(j) - k_r|| < delta_r (Liu et al.'s "
+                    "parallelogram condition), on the cls residual before the unembedding",
+     ("li2core.measures.parallelogram_spread", _MD + "cls_residual", _MD + "spread_frame", _MD + "depth_measures"),
+     "med_depth"),
+]
+
 #: Label -> :class:`PaperResult`, in the order of the paper (setting, Stage I, Stage II, Stage III, figures).
 PAPER: dict[str, PaperResult] = {lab: PaperResult(lab, st, code, ch) for lab, st, code, ch in _ENTRIES}
 
