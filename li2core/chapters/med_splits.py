@@ -378,7 +378,7 @@ def split_maps(pairs: pd.DataFrame, titles: dict[int, str], dugouts: dict[int, t
         axes[k // ncol][k % ncol].set_visible(False)
     handles = [Patch(color=c, label=s) for c, s in zip(_STATUS_COLORS, _STATUS)]
     handles.append(Patch(fill=False, ec="black", label="dug-out region"))
-    fig.tight_layout(rect=(0, 0.06 if nrow > 1 else 0.1, 1, 1))
+    fig.tight_layout(rect=(0, 0.045 if nrow > 1 else 0.1, 1, 1))
     fig.legend(handles=handles, fontsize=9, ncol=4, loc="lower center")
     return fig
 
