@@ -343,8 +343,9 @@ pages.show_figure(ch.fig4_figure(res.frame(), fig4, cov), out_dir, "med_fig4", c
 # final model answers it right. If right answers need a *nearby* same-class training pair, the accuracy should
 # fall with that distance: the Spearman correlation of distance and correctness (torus) over each run's test
 # points lies between {glue:md}`rho_md` (table below). Read with a fixed small ball, Thm 3.10 bounds the accuracy
-# by UB_D; the table gives, per run, UB_D at small $D$ and the smallest $D$ whose ceiling reaches the measured
-# accuracy, on the torus and on the grid ("—": no $D$ up to {glue:text}`D_max` suffices). Paper-med §3.4 warns
+# by UB_D; the first table gives, per run, UB_D at small $D$ and the smallest $D$ whose ceiling reaches the measured
+# accuracy, on the torus and on the grid ("—": no $D$ up to {glue:text}`D_max` suffices); the next two, the
+# accuracy by distance bin on the grid and on the torus. Paper-med §3.4 warns
 # that for addition the transformer exceeds small-$D$ ceilings: then "nearby" is not a small L1 ball around the
 # test point.
 
@@ -370,6 +371,13 @@ for D in sorted({2, small_D} & set(ceiling_Ds)):
 t310["smallest D, torus"] = [epoch_txt(star.loc[r, True]) for r in trained]
 t310["smallest D, grid"] = [epoch_txt(star.loc[r, False]) for r in trained]
 pages.show_markdown(frame_markdown(t310, digits=3))
+for torus in (False, True):
+    da = ch.distance_accuracy(pairs[pairs["run"].isin(trained)], torus=torus)
+    piv = da.pivot(index="run", columns="bin", values="accuracy").reindex(columns=ch.bin_order()).dropna(axis=1,
+                                                                                                       how="all")
+    piv.insert(0, "run", [labels[r] for r in piv.index])
+    pages.show_markdown(f"**Test accuracy by nearest same-class training distance, {'torus' if torus else 'grid'} "
+                        "L1** (\"—\": no test point in the bin)\n\n" + frame_markdown(piv, digits=2))
 pages.glue("rho_md", fmt_num(min(rho.values()), 2) + " and " + fmt_num(max(rho.values()), 2))
 pages.glue("D_max", int(max(ceiling_Ds)))
 th312 = ch.thm312_frame(sorted({p, ch.PAPER_P}), [2, 3, 4])
