@@ -152,9 +152,9 @@ print(f"profile={profile}: {len(configs)} runs, p={p}, d_model={d_model}, width=
 
 # %% [markdown]
 # ## 1. Table 1: square and strip dug-outs
-# The rows are the paper's, mapped to $p$ = {glue:text}`p` by keeping $k/p$ and $t/p$ ($k' = $ round$(k\,p/97)$):
-# {glue:md}`map_md`. All {glue:text}`n_runs` runs of this page (Table 1, a random split of addition at the same
-# frac as a control, {glue:md}`witness_md`and Fig. 4) share one `li2core.train` call.
+# The rows are the paper's, mapped to $p$ = {glue:text}`p` by keeping $k/p$ and $t/p$
+# ($k' = \mathrm{round}(k p / 97)$): {glue:md}`map_md`. All {glue:text}`n_runs` runs of this page (Table 1, a random
+# split of addition at the same frac as a control, {glue:md}`witness_md`and Fig. 4) share one `li2core.train` call.
 
 # %%
 t0 = time.time()
@@ -394,6 +394,9 @@ if same:
               "authors' scripts run 30000 and evaluate every epoch). One seed per row, as in the paper; the card on "
               "the paper notes a strong dependence on the split.")
 else:
+    pt = ch.paper_table1()
+    paper_full = ", ".join(f"{r.split} {'k' if r.split == 'square' else 't'} = {r.paper_dugout}"
+                           for r in pt[pt["paper_trivial"] == 0].itertuples())
     wit_txt = (f"reaches a test accuracy of at most {fmt_num(runs.loc[control + 1, 'U'], 2)} within this budget "
                "(the witness run above)") if witness else "was not run at this size here"
     cannot = (f"At the paper's frac {ch.PAPER_FRAC:g} and lr 0.001 the transformer at p = {p} {wit_txt}; at p = "
@@ -402,10 +405,10 @@ else:
               f"uses frac {train_frac:g} and lr {lr:g} ({fmt_num(lr / 1e-3, 2)} times the paper's lr, and so its "
               f"per-step weight decay), d_model {d_model} and width {width}, fixed from a short probe on the random "
               f"split before any dug-out run, and trains {epochs} epochs evaluated every {eval_every} (the authors' "
-              "scripts run 30000 epochs and evaluate every epoch). This changes the splits: with more training pairs the trivial shares "
-              "differ from the paper's (the summary figure shows both), and the case where fewer pairs lie outside "
+              "scripts run 30000 epochs and evaluate every epoch). This changes the splits: with more training "
+              "pairs the trivial shares differ from the paper's (the summary figure shows both), and the case where fewer pairs lie outside "
               "the dug-out than the training set would take (so that all of them are training pairs), which at the "
-              f"paper's setting is only the t = 67 strip, covers {len(all_train)} of the {len(table)} rows here. "
+              f"paper's setting is only the {paper_full} row, covers {len(all_train)} of the {len(table)} rows here. "
               f"Memorisation comes by epoch {fmt_num(table['fit_epoch'].max(), 3)} at the latest and the test "
               "accuracy rises with it, so there is little delayed grokking to date, and the GO-epochs cannot be "
               "compared with the paper's. One seed per row, as in the paper; the card on the paper notes a strong "
