@@ -247,6 +247,28 @@ _ENTRIES += [
      "med_depth"),
 ]
 
+_MS = _CH + "med_splits."
+_CV = "li2core.theory.coverage."
+_ENTRIES += [
+    ("MED Table 1", "the training distribution caps test accuracy: square (k) and strip (t) dug-outs forced into the test "
+                    "set (p = 97, add, frac 0.3, d = 0): U-Acc, L-Acc, GO-epoch beside the trivial share of test points "
+                    "outside the dug-out",
+     ("li2core.tasks.split_pairs", "li2core.tasks.trivial_share", _MS + "table1_rows", _MS + "curve_stats",
+      _MS + "table1_frame", _MS + "dugout_accuracy", _MS + "table1_summary"), "med_splits"),
+    ("MED Fig. 4", "x^2+xy+y^2 on random splits, frac 0.5/0.6/0.7: the accuracy ceiling rises with frac while "
+                   "Acc (1 - frac) stays about constant; the torus coverage count as the data-side model",
+     (_MS + "fig4_configs", _MS + "fig4_frame", _MS + "frac_slope", _MS + "coverage_frame", _MS + "fig4_figure"),
+     "med_splits"),
+    ("MED Thm 3.10", "a right test answer imitates a nearby same-class training pair (L1): per test point the nearest "
+                     "same-class training distance against correctness; UB_D against the measured accuracy",
+     (_CV + "nearest_same_class_distance", _CV + "coverage_ceiling", _MS + "pair_frame", _MS + "distance_accuracy",
+      _MS + "ceiling_frame", _MS + "thm310_figure"), "med_splits"),
+    ("MED Thm 3.12", "full coverage of the p^2 pairs by random training points covering C each: P >= 1 - N (1 - C/N)^m, "
+                     "alpha > 2 ln p / C",
+     (_CV + "ball_size", _CV + "thm312_threshold", _CV + "full_coverage_bound", _MS + "thm312_frame",
+      _MS + "full_coverage_mc"), "med_splits"),
+]
+
 #: Label -> :class:`PaperResult`, in the order of the paper (setting, Stage I, Stage II, Stage III, figures).
 PAPER: dict[str, PaperResult] = {lab: PaperResult(lab, st, code, ch) for lab, st, code, ch in _ENTRIES}
 
