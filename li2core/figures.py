@@ -35,6 +35,11 @@ LABELS = {
     "dW_cos_dist": r"$\Delta W$ cosine distance",
     "dV_cos_dist": r"$\Delta V$ cosine distance",
     "W_purity": "lowest-layer Fourier purity (mean over nodes)",
+    "med": "MED (Def. 4.2, with 1/p)",
+    "med_code": "MED as the authors' code computes it",
+    "med_hidden": "hidden-layer MED (diagonal inputs)",
+    "emb_norm": r"embedding norm $\|W_E\|_F$",
+    "weight_norm": r"weight-decay term $\sum\|\theta\|^2$",
 }
 
 
