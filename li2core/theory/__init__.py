@@ -33,6 +33,7 @@ from . import coverage as _coverage
 from . import deep as _deep
 from . import energy as _energy
 from . import maxima as _maxima
+from . import med as _med
 from . import memorization as _memorization
 from . import muon as _muon
 from . import pairs as _pairs
@@ -46,6 +47,7 @@ from .coverage import *  # noqa: F403
 from .deep import *  # noqa: F403
 from .energy import *  # noqa: F403
 from .maxima import *  # noqa: F403
+from .med import *  # noqa: F403
 from .memorization import *  # noqa: F403
 from .muon import *  # noqa: F403
 from .pairs import *  # noqa: F403
@@ -58,5 +60,5 @@ from .topdown import *  # noqa: F403
 #: The theory modules, in the book's order. (``li2core.theory.energy`` is the function :func:`energy`; the module
 #: is ``MODULES[2]`` or ``sys.modules["li2core.theory.energy"]``.)
 MODULES = (_pairs, _stage1, _energy, _ascent, _maxima, _reconstruction, _scaling, _memorization, _repulsion, _topdown,
-           _muon, _deep, _coverage)
+           _muon, _deep, _coverage, _med)
 __all__ = [name for m in MODULES for name in m.__all__]
