@@ -266,7 +266,35 @@ _ENTRIES += [
     ("MED Thm 3.12", "full coverage of the p^2 pairs by random training points covering C each: P >= 1 - N (1 - C/N)^m, "
                      "alpha > 2 ln p / C",
      (_CV + "ball_size", _CV + "thm312_threshold", _CV + "full_coverage_bound", _MS + "thm312_frame",
-      _MS + "full_coverage_mc"), "med_splits"),
+      _MS + "full_coverage_mc", "li2core.theory.med.uncovered_counts", "li2core.theory.med.expected_uncovered",
+      _CH + "med_theory.coverage_frame"), "med_theory"),  # also in med_splits, beside Thm 3.10
+]
+
+_MT = _CH + "med_theory."
+_TM = "li2core.theory.med."
+_ENTRIES += [
+    ("MED Lemma 3.4", "operator vs Frobenius norm: ||M||_2 <= ||M||_F <= sqrt(min(m, n)) ||M||_2, on random matrices "
+                      "(with the equality cases) and on every weight matrix of the MED transformer along training",
+     (_TM + "operator_frobenius", _MT + "random_norms", _MT + "norm_frame", _MT + "norm_sums", _MT + "norms_figure"),
+     "med_theory"),
+    ("MED Remark 3.9", "for every class the uniform layout lowers the weight-decay term; read on the toy "
+                       "min sum ||x_i||^2 + ||L||_F^2 s.t. L x_i + L x_j = c_r(i,j) for all classes of addition "
+                       "mod p: whether the constraint can hold, the gap CV and the dominant frequency",
+     (_TM + "pair_sum_residual", _TM + "fit_pair_sum", _TM + "frequency_spectrum", _TM + "gap_cv_open",
+      _MT + "toy_cases", _MT + "toy_frame", _MT + "toy_figure"), "med_theory"),
+    ("MED Lemma B.1", "under a single linear constraint the weight-decay minimum lays the embeddings out uniformly "
+                      "and the sum of consecutive gaps decreases: the closed form sqrt(p) ||c|| (all embeddings at one "
+                      "point) against the penalty method",
+     (_TM + "single_class_minimum", _TM + "fit_pair_sum", _MT + "toy_frame"), "med_theory"),
+    ("MED App. C", "the three-scalar flow x' = -(xwu - 1) wu (and cyclically), with and without weight decay: the "
+                   "manifold of equilibria xwu = 1, the balanced point weight decay selects, the delay "
+                   "ln(100) / (2 lambda)",
+     (_TM + "xwu_field", _TM + "rk4", _TM + "manifold_limit", _TM + "balanced_equilibrium", _TM + "field_jacobian",
+      _MT + "ode_frame", _MT + "jacobian_frame", _MT + "ode_figure"), "med_theory"),
+    ("MED App. E", "Toeplitz-initialised embeddings (the authors' commented-out W_E = toeplitz(v, v)[:, :d_vocab] / "
+                   "sqrt(d_model)) against random ones: epochs to grokking, per seed pair",
+     (_TM + "toeplitz_embedding", _MT + "embedding_configs", _MT + "train_with_inits", _MT + "grok_frame",
+      _MT + "pair_frame", _MT + "toeplitz_figure"), "med_theory"),
 ]
 
 #: Label -> :class:`PaperResult`, in the order of the paper (setting, Stage I, Stage II, Stage III, figures).

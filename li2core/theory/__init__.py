@@ -20,6 +20,7 @@ module                    what                                                  
 :mod:`.muon`              Lemma 2, Lemma 9, Thm 8, Lemma 10: Muon and the coupon collector ``muon``
 :mod:`.deep`              Eq. 11 (deeper nets), App. C.3 (the output scale)                ``deep_networks``, ``output_scale``
 :mod:`.coverage`          MED Thm 3.10, 3.12: nearest same-class training pair, coverage   ``med_splits``
+:mod:`.med`               MED Lemma 3.4, Thm 3.12 (MC), Remark 3.9, Lemma B.1, App. C, E   ``med_theory``
 ========================  ===============================================================  =======================
 
 The Fourier / irrep vocabulary (single-frequency nodes, the inversion map, purity) is :mod:`li2core.fourier`; the
