@@ -7,7 +7,7 @@ every PNG in the book has a CSV beside it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Iterable, Sequence
 
 import matplotlib
 
@@ -18,7 +18,7 @@ import seaborn as sns  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
 __all__ = ["LABELS", "EPOCH_LABEL", "theme", "band_data", "save_figure", "check_legible", "smallest_text",
-           "display_scale", "BOOK_WIDTH_IN", "SAVE_DPI", "MIN_DISPLAY_PT"]
+           "display_scale", "legend_entries", "BOOK_WIDTH_IN", "SAVE_DPI", "MIN_DISPLAY_PT"]
 
 
 #: Axis labels of the metric columns of :meth:`li2core.Results.frame`.
@@ -123,3 +123,16 @@ def save_figure(fig: plt.Figure, out_dir: str | Path, name: str, data: pd.DataFr
         paths.append(out / f"{name}.csv")
         data.to_csv(paths[1], index=False)
     return paths
+
+
+def legend_entries(axes: Iterable[Any]) -> tuple[list[Any], list[str]]:
+    """``(handles, labels)`` of all ``axes`` together, each label once (first handle wins): for one figure legend
+    shared by panels that repeat the same series."""
+    handles: list[Any] = []
+    labels: list[str] = []
+    for ax in axes:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
+    return handles, labels

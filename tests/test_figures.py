@@ -75,3 +75,18 @@ def test_check_legible_rejects_small_text_at_the_books_width():
     check_legible(ok)
     assert smallest_text(ok)[0] == pytest.approx(9 * min(130 / 96, 8 / 6))
     plt.close("all")
+
+
+def test_legend_entries_keeps_each_label_once_across_panels():
+    import matplotlib.pyplot as plt
+
+    from li2core.figures import legend_entries
+
+    fig, axes = plt.subplots(1, 2)
+    a1, = axes[0].plot([0, 1], label="train")
+    axes[0].plot([0, 1], label="test")
+    axes[1].plot([1, 0], label="train")
+    b3, = axes[1].plot([1, 0], label="MED")
+    handles, labels = legend_entries(axes)
+    plt.close(fig)
+    assert labels == ["train", "test", "MED"] and handles[0] is a1 and handles[2] is b3

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..figures import theme
+from ..figures import legend_entries, theme
 from ..measures import ols_slope, parallelogram_spread, spearman
 from ..models.transformer import tokens, transformer_logits
 from ..tasks import make_task, split_pairs
@@ -252,12 +252,7 @@ def depth_curves(frame: pd.DataFrame, runs: pd.DataFrame) -> plt.Figure:
     for ax in axes[2]:
         ax.set_yscale("log")
     axes[0][0].set_ylim(-0.03, 1.03)
-    handles, labels = [], []
-    for ax in axes[0]:
-        for h, lab in zip(*ax.get_legend_handles_labels()):
-            if lab not in labels:
-                handles.append(h)
-                labels.append(lab)
+    handles, labels = legend_entries(axes[0])
     fig.tight_layout(rect=(0, 0.06, 1, 1))
     fig.legend(handles + [plt.Line2D([], [], color="0.3", ls=":"), plt.Line2D([], [], color="0.6", ls="--")],
                labels + ["train accuracy", "window start"], fontsize=9, ncol=min(6, len(labels) + 2),

@@ -20,7 +20,7 @@ import torch
 
 from .. import theory as th
 from ..activations import derivatives
-from ..figures import EPOCH_LABEL, theme
+from ..figures import EPOCH_LABEL, legend_entries, theme
 from ..tasks import make_task, split
 from ..train import Results, TrainConfig
 
@@ -239,12 +239,7 @@ def zero_init_epochs(grok: pd.DataFrame) -> plt.Figure:
         ax.set_ylabel(f"grokking epoch (test acc ≥ {GROK_THRESHOLD:g})")
         ax.set_title(f"Z{M}")
         ax.set_ylim(0, None)
-    handles, labels = [], []
-    for ax in axes[0]:
-        for h, lab in zip(*ax.get_legend_handles_labels()):
-            if lab not in labels:
-                handles.append(h)
-                labels.append(lab)
+    handles, labels = legend_entries(axes[0])
     fig.tight_layout(rect=(0, 0.14, 1, 1))
     fig.legend(handles, labels, fontsize=9, ncol=2, loc="lower center")
     return fig
