@@ -52,7 +52,7 @@ from torch import nn, optim
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import li2core  # noqa: E402
-from bench_train import _loadavg, _sync, parse_with_presets  # noqa: E402
+from bench_train import _loadavg, _sync, parse_with_presets, report_load  # noqa: E402
 
 from li2core.models.transformer import init_transformer  # noqa: E402
 from li2core.tasks import make_task, split_pairs  # noqa: E402
@@ -460,12 +460,7 @@ def main(argv: list[str] | None = None) -> float:
           f"{mean(last.train_loss.to_numpy()[:B]):.4g} train_acc {mean(last.train_acc.to_numpy()[:B]):.3f} "
           f"test_acc {mean(last.test_acc.to_numpy()[:B]):.3f} med {mean(last.med.to_numpy()[:B]):.3f}"
           "  [different init draws: close, not equal]")
-    load1 = _loadavg()
-    if load0 is not None and load1 is not None:
-        busy = max(load0, load1) > (os.cpu_count() or 1) + 0.5 if dev.type == "cpu" else False
-        print(f"1-min load average before/after: {load0:.2f} / {load1:.2f}"
-              + ("  [WARNING: other processes were competing for the CPU; these numbers are unreliable; "
-                 "rerun on an idle machine]" if busy else ""))
+    report_load(load0, dev)
     speedup = rate_li2 / rate_base
     print(f"speedup: {speedup:.2f}")
     return speedup

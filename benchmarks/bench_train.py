@@ -140,6 +140,17 @@ def _loadavg() -> float | None:
         return None
 
 
+def report_load(load0: float | None, dev: torch.device) -> None:
+    """Print the 1-min load average before (``load0``) and now, with a warning when other processes competed for
+    the CPU during a CPU benchmark."""
+    load1 = _loadavg()
+    if load0 is not None and load1 is not None:
+        busy = max(load0, load1) > (os.cpu_count() or 1) + 0.5 if dev.type == "cpu" else False
+        print(f"1-min load average before/after: {load0:.2f} / {load1:.2f}"
+              + ("  [WARNING: other processes were competing for the CPU; multi-threaded ops suffer most, "
+                 "so these numbers are unreliable; rerun on an idle machine]" if busy else ""))
+
+
 def _configs(a: argparse.Namespace, epochs: int) -> list[TrainConfig]:
     return [
         TrainConfig(
@@ -282,12 +293,7 @@ def main(argv: list[str] | None = None) -> float:
         + (f" (all {R}: test_acc {mean(li2_te):.3f})" if B < R else "")
         + "  [different init draws: means should be close, not equal]"
     )
-    load1 = _loadavg()
-    if load0 is not None and load1 is not None:
-        busy = max(load0, load1) > (os.cpu_count() or 1) + 0.5 if dev.type == "cpu" else False
-        print(f"1-min load average before/after: {load0:.2f} / {load1:.2f}"
-              + ("  [WARNING: other processes were competing for the CPU; multi-threaded ops suffer most, "
-                 "so these numbers are unreliable (in tests here they hurt li2core most); rerun on an idle machine]" if busy else ""))
+    report_load(load0, dev)
     speedup = rate_li2 / rate_base
     print(f"speedup: {speedup:.2f}")
     return speedup
