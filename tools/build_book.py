@@ -3,6 +3,7 @@
 Usage (from any directory; the script finds the repository root itself, see :func:`find_root`)::
 
     python tools/build_book.py [--profile ci|paper|PATH.yml] [--only NAME ...] [--no-html] [--offline-math]
+                               [--jobs N]
 
 ``make book [PROFILE=paper] [BOOK_ARGS=...]`` runs it with the venv's interpreter. Tests import it as the
 module ``build_book`` (``tests/conftest.py`` puts ``tools/`` on ``sys.path``).
@@ -14,7 +15,8 @@ Steps
    (or empty) section means "the notebook's own defaults". Sections must name existing notebooks and
    parameters must be declared in the notebook's ``parameters`` cell; anything else is an error (typos in a
    profile must not silently fall back to defaults).
-3. For each notebook: convert it to ``.ipynb`` with jupytext, execute it with papermill in a kernel running
+3. For each notebook (``--jobs N`` at a time, default the CPU cores but at most 2; the Notes page, which reads
+   the other chapters' ``checks.json``, after all others): convert it to ``.ipynb`` with jupytext, execute it with papermill in a kernel running
    *this* interpreter (``sys.executable``), with the working directory at the repository root and the
    parameters ``profile section + out_dir=<abs path of book/figures/<name>> + profile=<profile name>``.
    The executed notebook is written to ``book/_executed/<name>.ipynb``. The figure folder is emptied first,
@@ -103,6 +105,9 @@ class NotebookFailed(BookError):
         super().__init__(message)
         self.name = name
         self.partial = partial
+
+    def __reduce__(self) -> tuple[Any, ...]:  # a worker process sends it back to the driver (--jobs)
+        return (type(self), (self.name, str(self), self.partial))
 
 
 def _log(msg: str) -> None:
@@ -740,8 +745,12 @@ def build(
     offline_math: bool = False,
     strict: bool = False,
     log_output: bool = False,
+    jobs: int | None = None,
 ) -> Path:
     """Execute the notebooks (all, or ``only``) with ``profile``, then build the HTML book.
+
+    ``jobs`` notebooks execute at a time (default :func:`default_jobs`), each in its own kernel; the pages that
+    read other chapters' outputs (:data:`RUNS_LAST`) start when all others have finished.
 
     Returns the absolute path of ``_build/html/index.html`` (or of ``book/_executed`` when ``html=False``).
     Stops at the first failing notebook (raising :class:`NotebookFailed`): a book is never built with a failed
@@ -756,12 +765,8 @@ def build(
     prof_name, _ = load_profile(profile, root, notebooks)  # validate the whole profile up front
     _log(f"root {root}; python {sys.executable}; profile {prof_name}; notebooks: {', '.join(names) or 'none'}")
 
-    times: dict[str, float] = {}
     t_all = time.perf_counter()
-    for name in names:
-        t0 = time.perf_counter()
-        execute_notebook(name, profile, root=root, log_output=log_output)
-        times[name] = time.perf_counter() - t0
+    times = _execute_all(names, profile, root, jobs=jobs, log_output=log_output)
     if not html:
         _summary(times, None, time.perf_counter() - t_all)
         return root / BOOK_DIR / EXECUTED_SUBDIR
@@ -771,6 +776,78 @@ def build(
     index = build_html(root, local_math=local_math, strict=strict)
     _summary(times, time.perf_counter() - t0, time.perf_counter() - t_all)
     return index
+
+
+#: Pages that read the other chapters' outputs (their ``checks.json``): they execute after every other notebook.
+RUNS_LAST: tuple[str, ...] = ("notes_on_the_paper",)
+
+
+def default_jobs() -> int:
+    """Notebooks executed at a time by default: the usable CPU cores, at most 2.
+
+    Most chapters run torch on one thread (small tensors), so two kernels use a 2-core machine fully; more would
+    only contend. Each kernel is a separate process, and every chapter seeds its own draws, so the numbers do
+    not depend on ``jobs``.
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(2, cores))
+
+
+def _execute_one(name: str, profile: str | Path, root: Path, log_output: bool) -> float:
+    t0 = time.perf_counter()
+    execute_notebook(name, profile, root=root, log_output=log_output)
+    return time.perf_counter() - t0
+
+
+def _worker(name: str, profile: str | Path, root: Path, log_output: bool) -> float:
+    """What a worker process runs (a module-level name, so the pool can pickle it; it looks up
+    :func:`_execute_one` at call time)."""
+    return _execute_one(name, profile, root, log_output)
+
+
+def _execute_all(names: Sequence[str], profile: str | Path, root: Path, *, jobs: int | None,
+                 log_output: bool) -> dict[str, float]:
+    """Execute ``names`` (``jobs`` at a time, each in a worker process) and return each one's wall time.
+
+    The first failure stops the build: no new notebook starts, the ones running finish, then its
+    :class:`NotebookFailed` is raised (the lowest in ``names`` if several failed).
+    """
+    jobs = default_jobs() if jobs is None else int(jobs)
+    if jobs < 1:
+        raise BookError(f"jobs must be at least 1 (got {jobs})")
+    first = [n for n in names if n not in RUNS_LAST]
+    last = [n for n in names if n in RUNS_LAST]
+    times: dict[str, float] = {}
+    if jobs == 1 or len(first) <= 1:
+        for name in first:
+            times[name] = _execute_one(name, profile, root, log_output)
+    else:
+        import concurrent.futures as cf
+        import multiprocessing as mp
+
+        _ensure_kernel()  # once, in this process: the workers inherit JUPYTER_PATH
+        _prepare_matplotlib(root)
+        _log(f"executing {len(first)} notebooks, {jobs} at a time")
+        errors: dict[str, BaseException] = {}
+        with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("fork")) as pool:
+            futs = {pool.submit(_worker, n, profile, root, log_output): n for n in first}
+            for fut in cf.as_completed(futs):
+                name = futs[fut]
+                try:
+                    times[name] = fut.result()
+                except BaseException as exc:  # noqa: BLE001 - re-raised below, after the others stop
+                    errors[name] = exc
+                    for f in futs:
+                        f.cancel()  # those not started yet
+        if errors:
+            raise errors[min(errors, key=list(names).index)]
+        times = {n: times[n] for n in first}
+    for name in last:
+        times[name] = _execute_one(name, profile, root, log_output)
+    return times
 
 
 def _summary(times: Mapping[str, float], html_s: float | None, total_s: float) -> None:
@@ -795,6 +872,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="fail if MathJax cannot be made local (default: warn and use the CDN)")
     ap.add_argument("--strict", action="store_true", help="turn Sphinx warnings into errors")
     ap.add_argument("--log-output", action="store_true", help="stream the notebooks' cell output while executing")
+    ap.add_argument("--jobs", type=int, default=None, metavar="N",
+                    help="execute N notebooks at a time (default: the CPU cores, at most 2)")
     ap.add_argument("--list", action="store_true", help="list the notebooks and the profile's parameters, then exit")
     args = ap.parse_args(argv)
     if args.log_output:
@@ -811,7 +890,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"{n}: {sections.get(n, {}) or '(notebook defaults)'}  [profile {prof}]")
             return 0
         out = build(args.profile, args.only, args.html, offline_math=args.offline_math, strict=args.strict,
-                    log_output=args.log_output)
+                    log_output=args.log_output, jobs=args.jobs)
     except NotebookFailed as exc:
         print(f"\nERROR: {exc}\nThe book was not built.", file=sys.stderr, flush=True)
         return 1

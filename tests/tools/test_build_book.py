@@ -286,3 +286,70 @@ def test_stderr_outputs_lists_each_stderr_stream_of_an_executed_notebook():
         {"cell_type": "code", "outputs": [{"output_type": "stream", "name": "stderr", "text": "warn\n"}]},
     ]}
     assert build_book.stderr_outputs(nb) == ["findfont\n", "warn\n"]
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Notebooks executed several at a time (--jobs)
+# ------------------------------------------------------------------------------------------------------------
+def _fake_runner(log: Path, fail: str | None = None, wait: bool = True):
+    """A stand-in for executing one notebook: it logs its start, waits (up to 20 s) until another notebook has
+    also started (so a passing test shows two really ran at once), then logs its end; ``fail`` raises."""
+    import time as _time
+
+    def run(name: str, profile: object, root: Path, log_output: bool) -> float:
+        with open(log, "a") as f:
+            f.write(f"start {name}\n")
+        t0 = _time.perf_counter()
+        if wait and name not in build_book.RUNS_LAST:
+            while _time.perf_counter() - t0 < 20:
+                starts = [ln for ln in log.read_text().splitlines() if ln.startswith("start ")]
+                if len(starts) >= 2:
+                    break
+                _time.sleep(0.02)
+        if name == fail:
+            raise build_book.NotebookFailed(name, f"{name} failed")
+        with open(log, "a") as f:
+            f.write(f"end {name}\n")
+        return _time.perf_counter() - t0
+
+    return run
+
+
+@pytest.fixture
+def no_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(build_book, "_ensure_kernel", lambda: ("python3", False))
+    monkeypatch.setattr(build_book, "_prepare_matplotlib", lambda root: None)
+
+
+def test_two_jobs_run_at_once_and_the_notes_page_waits_for_all(tmp_path, monkeypatch, no_kernel) -> None:
+    log = tmp_path / "log"
+    monkeypatch.setattr(build_book, "_execute_one", _fake_runner(log))
+    names = ["a", "b", "c", "notes_on_the_paper"]
+    times = build_book._execute_all(names, "ci", tmp_path, jobs=2, log_output=False)
+    assert list(times) == names
+    lines = log.read_text().splitlines()
+    assert lines[:2] == ["start a", "start b"]  # both started before either ended
+    assert lines.index("start notes_on_the_paper") > max(lines.index(f"end {n}") for n in "abc")
+    assert sorted(lines) == sorted([f"{k} {n}" for n in names for k in ("start", "end")])
+
+
+def test_one_job_runs_in_order(tmp_path, monkeypatch, no_kernel) -> None:
+    log = tmp_path / "log"
+    monkeypatch.setattr(build_book, "_execute_one", _fake_runner(log, wait=False))
+    build_book._execute_all(["a", "b"], "ci", tmp_path, jobs=1, log_output=False)
+    assert log.read_text().splitlines()[:2] == ["start a", "end a"]
+
+
+def test_a_failure_in_a_parallel_build_is_raised_and_the_notes_page_never_runs(tmp_path, monkeypatch,
+                                                                                no_kernel) -> None:
+    log = tmp_path / "log"
+    monkeypatch.setattr(build_book, "_execute_one", _fake_runner(log, fail="b"))
+    with pytest.raises(build_book.NotebookFailed, match="b failed"):
+        build_book._execute_all(["a", "b", "notes_on_the_paper"], "ci", tmp_path, jobs=2, log_output=False)
+    assert "start notes_on_the_paper" not in log.read_text()
+    with pytest.raises(build_book.BookError, match="jobs must be at least 1"):
+        build_book._execute_all(["a"], "ci", tmp_path, jobs=0, log_output=False)
+
+
+def test_default_jobs_is_at_most_two() -> None:
+    assert 1 <= build_book.default_jobs() <= 2
