@@ -136,6 +136,7 @@ at_fit = [float(tr_l[(tr_l["seed"] == e.seed) & (tr_l["epoch"] == e.fit)]["test_
 at_fit_t = [float(tr_t[(tr_t["seed"] == e.seed) & (tr_t["epoch"] == e.fit)]["test_acc"].iloc[0])
             for e in ev_t.itertuples() if np.isfinite(e.fit)]
 for name, value in dict(fit_l=fmt_range(ev_l["fit"], 3), grok_l=fmt_range(ev_l["grok"], 3),
+                        fall_l=fmt_range(ev_l["fall_start"], 3),
                         fit_t=fmt_range(ev_t["fit"], 3), grok_t=fmt_range(ev_t["grok"], 3),
                         acc_fit_l=fmt_range(at_fit, 2), acc_fit_t=fmt_range(at_fit_t, 2),
                         stage1=fmt_range(ev_l["peak_dV"], 3), stage2=fmt_range(ev_l["peak_dW"], 3),
@@ -145,7 +146,7 @@ for name, value in dict(fit_l=fmt_range(ev_l["fit"], 3), grok_l=fmt_range(ev_l["
 # %% [markdown]
 # The Li₂ nets fit their training sets at epoch {glue:md}`fit_l`, with test accuracy {glue:md}`acc_fit_l` then, and
 # grok at epochs {glue:md}`grok_l`. Fig. 3's two stages: $\Delta V$ peaks at epoch {glue:md}`stage1`, $\Delta W$ at
-# {glue:md}`stage2`, both long before the test loss falls. The transformers fit at epochs {glue:md}`fit_t` (test
+# {glue:md}`stage2`; the test loss's fall starts at epoch {glue:md}`fall_l`. The transformers fit at epochs {glue:md}`fit_t` (test
 # accuracy {glue:md}`acc_fit_t`) and grok at epochs {glue:md}`grok_t` (final test accuracy {glue:md}`final_t`).
 #
 # ## 2. The Li₂ net seen by MED
@@ -183,21 +184,23 @@ rho_loss = [measures.spearman(d["med_W"], d["test_loss"]) for _, d in fall_l.gro
 e0 = tr_l[tr_l["epoch"] == 0].set_index("seed")
 for name, value in dict(lead_med_l=lag_md("li2", "lead_med_W"), gf_l=lag_md("li2", "grad_feature"),
                         lead_gf_l=lag_md("li2", "lead_G_F_norm"), lead_E_l=lag_md("li2", "lead_energy"),
-                        lead_pur_l=lag_md("li2", "lead_W_purity"), rho_norm=fmt_range(rho_norm, 2),
+                        lead_pur_l=lag_md("li2", "lead_W_purity"), rho_norm=fmt_range(rho_norm, 3),
                         rho_loss=fmt_range(rho_loss, 2), med0_l=fmt_range(e0["med_W"], 3),
                         medmax_l=fmt_range(tr_l.groupby("seed")["med_W"].max(), 3),
+                        medmax_ep=fmt_range([ch.peak_at(d["epoch"].to_numpy(float), d["med_W"].to_numpy(float), 0)
+                                             for _, d in tr_l.dropna(subset=["med_W"]).groupby("seed")], 3),
                         medend_l=fmt_range(fin_l["med_W"], 3), E0=fmt_range(e0["energy"], 3),
                         E1=fmt_range(fin_l["energy"], 3)).items():
     pages.glue(name, value)
 
 # %% [markdown]
-# MED of $W$'s rows is {glue:md}`med0_l` at initialisation. It *rises* while the net memorises, to
-# {glue:md}`medmax_l`, and falls only slowly after that, to {glue:md}`medend_l` at the end. In the test loss's
-# fall it follows the mean row norm (Spearman {glue:md}`rho_norm` over the seeds) and the test loss (Spearman
-# {glue:md}`rho_loss`). Its lead over the test loss is {glue:md}`lead_med_l`. The Li₂ signals move earlier:
-# $\lVert G_F\rVert$ (Eq. 2) leads the test loss by {glue:md}`lead_gf_l`, the node energy by {glue:md}`lead_E_l`
-# (it rises from {glue:md}`E0` to {glue:md}`E1`), the Fourier purity by {glue:md}`lead_pur_l`. The gradient peaks
-# before the purity's half-move by {glue:md}`gf_l`.
+# MED of $W$'s rows is {glue:md}`med0_l` at initialisation, reaches its largest value, {glue:md}`medmax_l`, at
+# epoch {glue:md}`medmax_ep` (the fit: epoch {glue:md}`fit_l`) and ends at {glue:md}`medend_l`. In the test loss's
+# fall its Spearman correlation with the mean row norm of $W$ is {glue:md}`rho_norm` over the seeds, with the test
+# loss {glue:md}`rho_loss`. Its lead over the test loss is {glue:md}`lead_med_l`. The leads of the Li₂ signals over
+# the test loss: $\lVert G_F\rVert$ (Eq. 2) {glue:md}`lead_gf_l`; the node energy {glue:md}`lead_E_l` (from
+# {glue:md}`E0` at initialisation to {glue:md}`E1` at the end); the Fourier purity {glue:md}`lead_pur_l`. The
+# lag from the gradient's peak to the purity's half-move is {glue:md}`gf_l`.
 #
 # ## 3. The MED transformer seen by Li₂
 # The gradient at the MLP layer is taken by autograd through `transformer_logits(..., hidden=...)`; in a 1-layer
@@ -229,10 +232,9 @@ for name, value in dict(lead_med_t=lag_md("tf", "lead_med"), gf_t=lag_md("tf", "
     pages.glue(name, value)
 
 # %% [markdown]
-# MED's lead over the test loss is {glue:md}`lead_med_t`. The first-layer gradient leads the test loss by
-# {glue:md}`lead_gf_t` and peaks before the embeddings' purity half-move by {glue:md}`gf_t`; the purity's own lead
-# over the test loss is {glue:md}`lead_pur_t`. The hidden features are far from Li₂'s diagonal form: up to grokking
-# the seed-mean off-diagonal to diagonal ratio reaches {glue:md}`ftf_max` for $\tilde F^\top\tilde F$ and
+# MED's lead over the test loss is {glue:md}`lead_med_t`. The first-layer gradient's lead over the test loss is
+# {glue:md}`lead_gf_t`; the lag from its peak to the embeddings' purity half-move is {glue:md}`gf_t`, and the
+# purity's own lead over the test loss is {glue:md}`lead_pur_t`. Up to grokking the seed-mean off-diagonal to diagonal ratio reaches {glue:md}`ftf_max` for $\tilde F^\top\tilde F$ and
 # {glue:md}`fft_max` for $P_1^\perp FF^\top$ (Li₂: up to 0.08 in its own net).
 #
 # ## 4. Who moves first
@@ -282,8 +284,8 @@ answer = (f"MED {verdict(med_l, 'leads', 'lags')} the test loss in the Li₂ net
 if gf_l["leads"] and gf_t["leads"] and not med_l["leads"] and not med_t["leads"]:
     answer += ("So at this size the Li₂ gradient is the early signal in both networks, and MED is a late one in "
                "both. While the test loss falls, MED moves with the scale of what it is computed on: its Spearman "
-               f"correlation with the mean row norm of W is {fmt_range(rho_norm, 2)} in the Li₂ net, with the "
-               f"embedding norm {fmt_range(rho_norm_t, 2)} in the transformer.")
+               f"correlation with the mean row norm of W is {fmt_range(rho_norm, 3)} in the Li₂ net, with the "
+               f"embedding norm {fmt_range(rho_norm_t, 3)} in the transformer.")
 else:
     answer += "The two papers' signals do not order the same way in the two networks at this size."
 pages.glue("answer_md", answer)
