@@ -297,6 +297,18 @@ _ENTRIES += [
       _MT + "pair_frame", _MT + "toeplitz_figure"), "med_theory"),
 ]
 
+# ------------------------------------------------------------------ both papers on the same runs
+_BR = _CH + "bridge_med_li2."
+_ENTRIES += [
+    ("MED Def. 4.1", "a progress measure signals the phenomenon; here: which of MED and the Li2 signals moves first on "
+                     "the same runs (MED of the Li2 net's hidden rows; the first-layer dL/dF and diagonality on the "
+                     "MED transformer), per-seed lags",
+     tuple(_BR + n for n in ("med_rows", "node_energy", "first_layer_gradient", "first_layer_gradient_closed",
+                             "tf_layer_measures", "half_move", "run_events", "lag_frame", "lag_summary",
+                             "course_figure", "lag_figure")),
+     "bridge_med_li2"),
+]
+
 #: Label -> :class:`PaperResult`, in the order of the paper (setting, Stage I, Stage II, Stage III, figures).
 PAPER: dict[str, PaperResult] = {lab: PaperResult(lab, st, code, ch) for lab, st, code, ch in _ENTRIES}
 
