@@ -36,7 +36,7 @@ _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 _BATCH_FIELDS = ("group", "width", "activation", "loss", "optimizer", "epochs", "eval_every", "dtype",
                  "model_family", "extra_layers", "complex_weights", "uses_ridge_V", "op", "token_offset", "n_layers",
                  "d_model", "n_heads", "beta1", "beta2", "warmup_steps", "image_size", "shapes", "radius_quirk", "stem",
-                 "batch_size")
+                 "minibatch")
 #: Fields added after config hashes and frame columns were fixed, with their defaults: a config at the default
 #: leaves them out of :func:`config_fields` (so its sweep-store hash and its frame columns stay what they were).
 LATE_FIELDS = {"extra_layers": 0, "complex_weights": False, "ridge_V": None, "output_scale": 1.0, "family": None,
@@ -105,10 +105,11 @@ class TrainConfig:
         embedding width; ``n_layers`` and ``n_heads`` stay at their defaults).
     beta1, beta2: Adam's betas (the MED authors': 0.9, 0.98); honoured by every family but ``two_layer``.
     warmup_steps: the MED authors' linear lr warm-up, ``LambdaLR(min(step / w, 1))`` (:mod:`li2core.optim`).
-    image_size, shapes, radius_quirk, stem, batch_size: the ``resnet`` family (:mod:`li2core.models.resnet`,
-        :func:`resnet_config`): image side in px, the dictionary of side counts (``None``: the authors' 11), the
-        authors' radius clamp on/off (``shapes`` as a string ``"0,3,4,6"``), the ResNet stem (``"imagenet"`` or ``"small"``), the minibatch size (``None``:
-        full batch; one epoch is then one step). For that family ``width`` is the base channel count (64).
+    image_size, shapes, radius_quirk, stem, minibatch: the ``resnet`` family (:mod:`li2core.models.resnet`,
+        :func:`resnet_config`): image side in px, the dictionary of side counts as a string such as ``"0,3,4,6"``
+        (``None``: the authors' 11), the authors' radius clamp on/off, the ResNet stem (``"imagenet"`` or
+        ``"small"``), the minibatch size (``None``: full batch); one step of that family is one epoch.
+        For that family ``width`` is the base channel count (64).
     """
 
     group: str = "Z71"
@@ -145,7 +146,7 @@ class TrainConfig:
     shapes: str | None = None
     radius_quirk: bool = True
     stem: str = "imagenet"
-    batch_size: int | None = None
+    minibatch: int | None = None
 
     def __post_init__(self) -> None:
         if self.family is not None and not isinstance(self.family, str):
@@ -207,7 +208,7 @@ class TrainConfig:
             raise ValueError(f"dtype: unknown dtype {self.dtype!r}; accepted: {', '.join(_DTYPES)}")
         check_variants(self)  # extra_layers, complex_weights, ridge_V, output_scale, family, complex_imag_init
         check_sequence_fields(self)  # token_offset, n_layers, d_model, n_heads (transformer, mlp)
-        check_resnet_fields(self)  # image_size, shapes, radius_quirk, stem, batch_size (resnet)
+        check_resnet_fields(self)  # image_size, shapes, radius_quirk, stem, minibatch (resnet)
         for name in ("beta1", "beta2"):
             v = getattr(self, name)
             if not _is_num(v) or not 0.0 <= v < 1.0:
@@ -308,7 +309,7 @@ def resnet_config(shapes: Iterable[int] | None = None, image_size: int = 224, **
     base: dict[str, object] = {"group": f"Z{k * k}", "family": "resnet", "image_size": image_size,
                                "shapes": None if shapes is None else ",".join(str(int(s)) for s in shapes), "width": 64,
                                "activation": "relu", "loss": "nll", "optimizer": "adam", "lr": 1e-3,
-                               "weight_decay": 1e-4, "batch_size": 200, "split": "shuffle", "train_frac": 0.25,
+                               "weight_decay": 1e-4, "minibatch": 200, "split": "shuffle", "train_frac": 0.25,
                                "epochs": 3000, "eval_every": 100}
     base.update(fields)
     return TrainConfig(**base)  # type: ignore[arg-type]

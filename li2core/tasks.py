@@ -31,7 +31,8 @@ from .groups import Group, make
 
 __all__ = ["Task", "Split", "make_task", "onehot_inputs", "split", "n_train_for", "critical_train_frac", "CRITICAL_C",
            "OPS", "op_labels", "class_sizes", "SPLITS", "split_pairs", "dugout_mask", "n_train_of", "trivial_share",
-           "SHAPE_SIDES", "ShapeImages", "shape_images", "shape_label_counts", "shape_task", "quadrant_radius", "polygon_layer"]
+           "SHAPE_SIDES", "ShapeImages", "shape_images", "shape_label_counts", "shape_task", "quadrant_radius",
+           "polygon_layer"]
 
 #: The multiplier of the author's critical-ratio rule ``p = (c - delta) ln M / M`` (paper-li2 §4.5).
 CRITICAL_C = 2.7482

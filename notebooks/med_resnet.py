@@ -39,7 +39,7 @@
 #
 # **Settings of this build.** Dictionary {glue:text}`shapes_txt` ({glue:text}`n_images` images), {glue:text}`S` px,
 # stem {glue:text}`stem`, base width {glue:text}`width` (torchvision: 64), {glue:text}`train_pct:.0f` % train
-# ({glue:text}`n_train` images), minibatches of {glue:text}`batch_size`, Adam lr {glue:text}`lr:g`, weight decay
+# ({glue:text}`n_train` images), minibatches of {glue:text}`minibatch`, Adam lr {glue:text}`lr:g`, weight decay
 # {glue:text}`wd:g`, {glue:text}`epochs` epochs, {glue:text}`seeds` seeds. **Profile:** {glue:md}`profile`.
 
 # %% tags=["parameters"]
@@ -47,7 +47,7 @@ shapes = [0, 3, 4, 5, 6]  # the dictionary of side counts (the paper: [0, 3, 4, 
 image_size = 64  # px (the paper: 224)
 width = 16  # ResNet-18 base channels (torchvision: 64)
 stem = "imagenet"  # "imagenet" (7x7 stride 2 + max-pool, torchvision's) or "small" (3x3, no pool)
-batch_size = 32  # minibatch (the authors: 200)
+minibatch = 32  # minibatch (the authors: 200)
 train_frac = 0.25  # the authors' 3660 / 14641
 lr = 1e-3  # Adam, the authors'
 weight_decay = 1e-4  # coupled L2, the authors'
@@ -85,14 +85,14 @@ t_start = time.time()
 checks = Checks("med_resnet", strict=strict)
 if threads:
     torch.set_num_threads(int(threads))
-configs = ch.resnet_configs(int(seeds), list(shapes), int(image_size), int(width), stem, int(batch_size),
-                            int(epochs), int(eval_every), float(train_frac), float(lr), float(weight_decay),
+configs = ch.resnet_configs(int(seeds), list(shapes), int(image_size), int(width), stem, int(minibatch), int(epochs),
+                            int(eval_every), float(train_frac), float(lr), float(weight_decay),
                             bool(radius_quirk))
 c0 = configs[0]
 paper_size = (int(image_size) == 224 and int(width) == 64 and tuple(shapes) == SHAPE_SIDES and stem == "imagenet")
 for name, value in dict(shapes_txt="{" + ", ".join(str(s) for s in shapes) + "}", n_images=len(shapes) ** 4,
                         S=image_size, stem=stem, width=width, train_pct=100 * train_frac, n_train=c0.n_train,
-                        batch_size=batch_size, lr=lr, wd=weight_decay, epochs=epochs, seeds=seeds,
+                        minibatch=minibatch, lr=lr, wd=weight_decay, epochs=epochs, seeds=seeds,
                         eval_every=eval_every, profile=profile, hist_size=hist_size,
                         figure_size=figure_size).items():
     pages.glue(name, value)

@@ -33,14 +33,14 @@ __all__ = ["resnet_configs", "label_frame", "label_figure", "label_figure_data",
 SAMPLES = ((3, 4, 5, 6), (12, 0, 8, 3), (0, 0, 0, 7), (10, 11, 9, 4))
 
 
-def resnet_configs(seeds: int, shapes: Sequence[int] | None, image_size: int, width: int, stem: str, batch_size: int,
-                   epochs: int, eval_every: int, train_frac: float = 0.25, lr: float = 1e-3,
+def resnet_configs(seeds: int, shapes: Sequence[int] | None, image_size: int, width: int, stem: str,
+                   minibatch: int, epochs: int, eval_every: int, train_frac: float = 0.25, lr: float = 1e-3,
                    weight_decay: float = 1e-4, radius_quirk: bool = True) -> list[TrainConfig]:
     """Seeds ``0 .. seeds-1`` of :func:`li2core.train.resnet_config` (a seed fixes the split, the init and the
     minibatch order)."""
     if not isinstance(seeds, int) or seeds < 1:
         raise ValueError(f"seeds: must be an integer >= 1; got {seeds!r}")
-    return [resnet_config(shapes=shapes, image_size=image_size, width=width, stem=stem, batch_size=batch_size,
+    return [resnet_config(shapes=shapes, image_size=image_size, width=width, stem=stem, minibatch=minibatch,
                           epochs=epochs, eval_every=eval_every, train_frac=train_frac, lr=lr,
                           weight_decay=weight_decay, radius_quirk=radius_quirk, seed=s) for s in range(seeds)]
 

@@ -16,9 +16,9 @@ scratch (nothing can be downloaded).
 
 The family :class:`ResNet` trains ``R`` runs as ``R`` separate modules (BatchNorm's batch statistics make a
 vmap over runs awkward), each with the authors' optimizer ``torch.optim.Adam(lr, weight_decay)`` (L2 coupled into
-Adam), minibatches of ``batch_size`` training images reshuffled every epoch from the run's own seeded generator
-(the last, smaller minibatch kept, as a ``DataLoader`` without ``drop_last``), so one :meth:`ResNet.step` is one
-epoch. Accuracy and loss are taken in eval mode (BatchNorm running statistics) on every image. Inputs: the grey
+Adam), minibatches of ``minibatch`` training images reshuffled every epoch from the run's own seeded
+generator (the last, smaller minibatch kept, as a ``DataLoader`` without ``drop_last``), so one
+:meth:`ResNet.step` is one epoch. Accuracy and loss are taken in eval mode (BatchNorm running statistics) on every image. Inputs: the grey
 images of :func:`li2core.tasks.shape_images` as three equal channels, scaled to [0, 1] and normalised by the
 ImageNet mean and std (the authors' ``ToTensor`` + ``Normalize``; their ``Resize(256)`` + ``CenterCrop(224)`` is not
 applied).
@@ -48,7 +48,8 @@ STEMS = ("imagenet", "small")
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 #: The resnet fields of :class:`~li2core.train.TrainConfig` and their defaults (the paper's setting).
-RESNET_DEFAULTS = {"image_size": 224, "shapes": None, "radius_quirk": True, "stem": "imagenet", "batch_size": None}
+RESNET_DEFAULTS = {"image_size": 224, "shapes": None, "radius_quirk": True, "stem": "imagenet",
+                   "minibatch": None}
 
 
 def _conv(cin: int, cout: int, k: int, stride: int = 1) -> nn.Conv2d:
@@ -152,21 +153,23 @@ def check_resnet_fields(cfg: TrainConfig) -> None:
     except ValueError:
         raise ValueError(f"shapes: need distinct side counts, each 0 (blank) or 3..12; got {cfg.shapes!r}") from None
     if cfg.group != f"Z{len(shapes) ** 2}":
-        raise ValueError(f"group: the resnet family indexes its {len(shapes)}^4 images as pairs of Z{len(shapes) ** 2}; "
+        raise ValueError(f"group: the resnet family indexes its {len(shapes)}^4 images as pairs of "
+                         f"Z{len(shapes) ** 2}; "
                          f"got {cfg.group!r} (use li2core.train.resnet_config)")
     if not isinstance(cfg.radius_quirk, (bool, np.bool_)):
         raise ValueError(f"radius_quirk: must be True or False; got {cfg.radius_quirk!r}")
     if cfg.stem not in STEMS:
         raise ValueError(f"stem: unknown stem {cfg.stem!r}; accepted: {', '.join(STEMS)}")
-    if cfg.batch_size is not None and (not _is_int(cfg.batch_size) or cfg.batch_size < 1):
-        raise ValueError(f"batch_size: an integer >= 1 or None (full batch); got {cfg.batch_size!r}")
+    if cfg.minibatch is not None and (not _is_int(cfg.minibatch) or cfg.minibatch < 1):
+        raise ValueError(f"minibatch: an integer >= 1 or None (full batch); got {cfg.minibatch!r}")
     if cfg.op is not None or cfg.split not in ("random", "shuffle"):
         raise ValueError(f"split: the resnet family takes a random split ('random' or 'shuffle'); got {cfg.split!r}")
     if cfg.loss != "nll" or cfg.optimizer != "adam" or cfg.warmup_steps:
         raise ValueError(f"optimizer: the resnet family trains cross-entropy (loss 'nll') with torch's Adam and no "
                          f"warm-up; got loss {cfg.loss!r}, optimizer {cfg.optimizer!r}, warmup {cfg.warmup_steps}")
     if cfg.has_variant or cfg.top_layer_init_multiplier != 1.0 or cfg.dtype != "float32":
-        raise ValueError("family: 'resnet' has no Li2 variants, top-layer multiplier or float64; leave them at defaults")
+        raise ValueError("family: 'resnet' has no Li2 variants, top-layer multiplier or float64; leave them at "
+                         "their defaults")
 
 
 @functools.lru_cache(maxsize=4)
@@ -204,7 +207,7 @@ class ResNet:
         side = cfg.image_size // 4 if cfg.stem == "imagenet" else cfg.image_size
         act = 30 * cfg.width * side * side * 4
         params = 4 * 4 * resnet18_param_count(N_CLASSES, cfg.width, cfg.stem)
-        B = cfg.batch_size or cfg.n_train
+        B = cfg.minibatch or cfg.n_train
         return params + 2 * B * act, params + ResNet.eval_batch * act // 3
 
     def __init__(self, cfgs: Sequence[TrainConfig], data: BatchData, metrics: frozenset[str]) -> None:
@@ -227,10 +230,10 @@ class ResNet:
         self.train_y = [data.tr_y[r, : data.n_train[r]].to(self.dev) for r in range(data.R)]
 
     def step(self) -> None:
-        """One epoch of every run: its training images in a fresh seeded order, in minibatches of ``batch_size``."""
+        """One epoch of every run: its training images in a fresh seeded order, in minibatches of ``minibatch``."""
         for r, (net, opt, c) in enumerate(zip(self.nets, self.opts, self.cfgs)):
             n = self.data.n_train[r]
-            B = c.batch_size or n
+            B = c.minibatch or n
             perm = torch.randperm(n, generator=self.gens[r]).to(self.dev)
             net.train()
             for s in range(0, n, B):
