@@ -37,8 +37,8 @@
 # `resnet`, `li2core.train.resnet_config`) on a **seeded** random split, with accuracy and loss in eval mode
 # (BatchNorm running statistics) on every image.
 #
-# **Settings of this build.** Dictionary {glue:text}`shapes_txt` ({glue:text}`n_images` images), {glue:text}`S` px,
-# stem {glue:text}`stem`, base width {glue:text}`width` (torchvision: 64), {glue:text}`train_pct:.0f` % train
+# **Settings of this build.** Dictionary {glue:md}`shapes_txt` ({glue:text}`n_images` images), {glue:text}`S` px,
+# stem {glue:md}`stem`, base width {glue:text}`width` (torchvision: 64), {glue:text}`train_pct:.0f` % train
 # ({glue:text}`n_train` images), minibatches of {glue:text}`minibatch`, Adam lr {glue:text}`lr:g`, weight decay
 # {glue:text}`wd:g`, {glue:text}`epochs` epochs, {glue:text}`seeds` seeds. **Profile:** {glue:md}`profile`.
 
@@ -196,7 +196,9 @@ pages.glue("fit_epochs", ", ".join(str(int(e)) for e in fit_epoch.values) if len
 # At epoch {glue:text}`t_gap` the least training accuracy over the seeds is {glue:text}`fit_min:.3f` and the least
 # gap train − test {glue:text}`gap_min:.3f`; at the last epoch the test accuracy is at most
 # {glue:text}`test_max:.3f`, against a trivial baseline (the share of the test set's most common label) of up to
-# {glue:text}`base_max:.3f`. Training accuracy first reached 0.95 at epoch(s) {glue:text}`fit_epochs`.
+# {glue:text}`base_max:.3f`. Training accuracy first reached 0.95 at epoch(s) {glue:md}`fit_epochs`. (The fit
+# threshold 0.95 is the book's usual one; the gap threshold 0.5 was set after one longer probe run of seed 0, so the
+# checks table marks it as documenting, not as evidence.)
 #
 # ```{glue:figure} med_resnet_training
 # :name: fig-med-resnet-training
@@ -267,7 +269,7 @@ checks.add(f"the net fits its training images (least training accuracy over the 
            fit_min >= 0.95, threshold="≥ 0.95", source="fixed before looking",
            paper="train accuracy 1 after about 100 epochs", fmt=".3f")
 checks.add(f"the train/test gap at epoch {t_gap} (least train − test accuracy over the seeds)", gap_min,
-           gap_min >= 0.5, threshold="≥ 0.5", source="fixed before looking",
+           gap_min >= 0.5, threshold="≥ 0.5", source="documents",
            paper="test 0.3–0.4 while train is 1", fmt=".3f")
 checks.add(f"before grokking the test accuracy is above the trivial baseline (least test accuracy at epoch {t_gap} "
            "minus the majority-class share of the test set)", margin, margin > 0, threshold="> 0", source="paper",
