@@ -12,13 +12,13 @@
 # ---
 
 # %% [markdown]
-# # ResNet-18 on summed shapes (MED Figs. 6 and 7)
+# # ResNet-18 on summed shapes (MED Figs. 6–7)
 #
-# **Claim ({cite:t}`gu2025beyond`, §6, Figs. 6–7).** Grokking is not special to transformers on modular arithmetic.
-# A dictionary of $n = 11$ shapes fills the four quadrants of an image in every way ($11^4 = 14{,}641$ images), the
-# label is the sum of the four shapes' values, and ResNet-18 is trained on a random 25 % of the images with Adam
-# (lr $10^{-3}$, weight decay $10^{-4}$). In Fig. 7 the training accuracy reaches 1 after about 100 epochs, the test
-# accuracy stays at 0.3–0.4 for about 2800 epochs and then rises quickly to 1.
+# **Claim ({cite:t}`gu2025beyond`, §6, MED Figs. 6–7).** Grokking is not special to transformers on modular
+# arithmetic. A dictionary of $n = 11$ shapes fills the four quadrants of an image in every way
+# ($11^4 = 14{,}641$ images), the label is the sum of the four shapes' values, and ResNet-18 is trained on a random
+# 25 % of the images with Adam (lr $10^{-3}$, weight decay $10^{-4}$). In MED Fig. 7 the training accuracy reaches 1
+# after about 100 epochs, the test accuracy stays at 0.3–0.4 for about 2800 epochs and then rises quickly to 1.
 #
 # **What the authors' code does (paper-med §2.4).** `data_gen.py` draws each image at 224 px, white, the quadrant
 # `q` (row-major) holding a regular polygon with `sides_q` sides (0 = blank) from the dictionary
@@ -219,7 +219,7 @@ pages.show_figure(ch.curves_figure(curves), out_dir, "med_resnet_training", curv
 # **What this size cannot show.** The ci profile trains ResNet-18 with {glue:text}`width` base channels (the
 # paper's: 64, so about 16 times fewer parameters at width 16) on
 # {glue:text}`n_images` images of {glue:text}`S` px (the paper: 14,641 at 224 px) for {glue:text}`epochs` epochs,
-# so it shows the first half of Fig. 7 only: the net fits its training images and the test accuracy stays low.
+# so it shows the first half of MED Fig. 7 only: the net fits its training images and the test accuracy stays low.
 # Grokking itself (the rise at about 2800 epochs) and the 0.3–0.4 plateau cannot be reached here; the paper profile
 # (`book/profiles/paper.yml`, a GPU for hours) runs the paper's size for 3000 epochs. **Departures even there:** the
 # net starts from scratch (the authors' starts from ImageNet weights, which may be what makes their plateau sit at

@@ -1,4 +1,4 @@
-"""Chapter ``med_resnet`` (MED Sec. 6, Figs. 6-7, paper-med §2.4): ResNet-18 on the authors' shape images.
+"""Chapter ``med_resnet`` (the MED paper §6, MED Figs. 6-7, paper-med §2.4): ResNet-18 on the authors' shape images.
 
 The dataset (:func:`li2core.tasks.shape_images`): the dictionary and samples (:func:`dataset_figure`), the label
 histogram against an independent count (:func:`label_frame`, :func:`label_figure`), the radius quirk measured on the

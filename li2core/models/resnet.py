@@ -1,4 +1,4 @@
-"""ResNet-18 in plain torch and the ``resnet`` family: the MED authors' image experiment (paper-med §2.4, Fig. 7).
+"""ResNet-18 in plain torch and the ``resnet`` family: the MED authors' image experiment (paper-med §2.4, MED Fig. 7).
 
 :class:`ResNet18` is torchvision's ``resnet18`` architecture written out (torchvision is not installed here, and no
 pretrained weights can be downloaded): a stem, four stages of two :class:`BasicBlock` each (``[2, 2, 2, 2]``,
@@ -18,10 +18,10 @@ The family :class:`ResNet` trains ``R`` runs as ``R`` separate modules (BatchNor
 vmap over runs awkward), each with the authors' optimizer ``torch.optim.Adam(lr, weight_decay)`` (L2 coupled into
 Adam), minibatches of ``minibatch`` training images reshuffled every epoch from the run's own seeded
 generator (the last, smaller minibatch kept, as a ``DataLoader`` without ``drop_last``), so one
-:meth:`ResNet.step` is one epoch. Accuracy and loss are taken in eval mode (BatchNorm running statistics) on every image. Inputs: the grey
-images of :func:`li2core.tasks.shape_images` as three equal channels, scaled to [0, 1] and normalised by the
-ImageNet mean and std (the authors' ``ToTensor`` + ``Normalize``; their ``Resize(256)`` + ``CenterCrop(224)`` is not
-applied).
+:meth:`ResNet.step` is one epoch. Accuracy and loss are taken in eval mode (BatchNorm running statistics) on
+every image. Inputs: the grey images of :func:`li2core.tasks.shape_images` as three equal channels, scaled to
+[0, 1] and normalised by the ImageNet mean and std (the authors' ``ToTensor`` + ``Normalize``; their
+``Resize(256)`` + ``CenterCrop(224)`` is not applied).
 """
 from __future__ import annotations
 
