@@ -44,7 +44,7 @@ def _build_parser() -> _Parser:
     t.add_argument("--group", default=None, help="group name, e.g. Z71, Z4xZ7, Z2xZ2xZ9 [Z71 / Z97]")
     t.add_argument("--p", type=int, default=None, help="a prime p: the same as --group Z<p>")
     t.add_argument("--model", default=None,
-                   help="the model family: two_layer | deep | transformer | mlp (the same as --family)")
+                   help="the model family: two_layer | deep | transformer | mlp | resnet (the same as --family)")
     t.add_argument("--op", default=None, help="operation over Z_p giving the label: add | sub | mul | x2y2 | x2xyy2 "
                                               "| x3y3 | x3xyy3 | xpy2 [the group law / add]")
     t.add_argument("--split", default=None,
@@ -58,6 +58,11 @@ def _build_parser() -> _Parser:
     t.add_argument("--token-offset", type=int, default=None, help="the MED authors' d: second operand ids start at d [0]")
     t.add_argument("--beta1", type=float, default=None, help="Adam's beta1 [0.9]")
     t.add_argument("--beta2", type=float, default=None, help="Adam's beta2 [0.999 / 0.98]")
+    t.add_argument("--shapes", default=None, help="resnet: the dictionary of side counts, e.g. 0,3,4,5 [the authors' "
+                                                  "0,3,...,12] (li2core.train.resnet_config)")
+    t.add_argument("--image-size", type=int, default=None, help="resnet: image side in px [224]")
+    t.add_argument("--stem", default=None, help="resnet: imagenet | small [imagenet]")
+    t.add_argument("--minibatch", type=int, default=None, help="resnet: minibatch size; one epoch per step [200]")
     t.add_argument("--warmup-steps", type=int, default=None, help="linear lr warm-up steps [0 / 10]")
     t.add_argument("--train-frac", type=float, nargs="+", default=None,
                    help="training fraction(s) in (0, 1] [0.4 / 0.3]")
@@ -118,7 +123,8 @@ _FLAGS = {"extra_layers": "--extra-layers", "complex_weights": "--complex-weight
           "output_scale": "--output-scale", "family": "--family/--model", "top_layer_init_multiplier": "--top-init",
           "complex_imag_init": "--complex-imag-init", "op": "--op", "split": "--split", "dugout": "--k/--t",
           "token_offset": "--token-offset", "n_layers": "--layers", "d_model": "--d-model", "n_heads": "--heads",
-          "beta1": "--beta1", "beta2": "--beta2", "warmup_steps": "--warmup-steps", "group": "--group/--p"}
+          "beta1": "--beta1", "beta2": "--beta2", "warmup_steps": "--warmup-steps", "group": "--group/--p",
+          "shapes": "--shapes", "image_size": "--image-size", "stem": "--stem", "minibatch": "--minibatch"}
 #: What the MED nets' runs report (the frame's metric columns for --model transformer / mlp).
 MED_METRICS = ("train_acc", "test_acc", "train_loss", "test_loss", "med", "med_code", "med_hidden", "emb_norm",
                "weight_norm", "W_purity")
@@ -126,7 +132,7 @@ MED_METRICS = ("train_acc", "test_acc", "train_loss", "test_loss", "med", "med_c
 
 def _train_fields(ns: argparse.Namespace) -> tuple[dict[str, Any], bool]:
     """The config fields the flags give (family defaults filled in) and whether the family is a MED net."""
-    from .train import med_config
+    from .train import med_config, resnet_config
 
     if ns.model is not None and ns.family is not None and ns.model != ns.family:
         raise ValueError(f"family: --model {ns.model} and --family {ns.family} disagree; give one")
@@ -142,7 +148,12 @@ def _train_fields(ns: argparse.Namespace) -> tuple[dict[str, Any], bool]:
         raise ValueError("dugout: --k is the size of --split square")
     if ns.t is not None and ns.split != "strip":
         raise ValueError("dugout: --t is the size of --split strip")
-    if seq:
+    resnet = family == "resnet"
+    if resnet:
+        shapes = None if ns.shapes is None else [int(v) for v in ns.shapes.split(",") if v.strip().isdigit()]
+        base = dataclasses.asdict(resnet_config(shapes))
+        group = group if group is not None else base["group"]
+    elif seq:
         base = dataclasses.asdict(med_config(family, p=int(group[1:]) if group and group[1:].isdigit() else 97))
         base["eval_every"] = 10
         if group is not None and ns.op is None and not group[1:].isdigit():
@@ -153,12 +164,14 @@ def _train_fields(ns: argparse.Namespace) -> tuple[dict[str, Any], bool]:
     given = {"group": group, "op": ns.op, "split": ns.split, "dugout": dugout, "n_layers": ns.layers,
              "d_model": ns.d_model, "n_heads": ns.heads, "token_offset": ns.token_offset, "beta1": ns.beta1,
              "beta2": ns.beta2, "warmup_steps": ns.warmup_steps, "width": ns.width, "activation": ns.activation,
-             "loss": ns.loss, "optimizer": ns.optimizer, "eval_every": ns.eval_every, "family": family}
+             "loss": ns.loss, "optimizer": ns.optimizer, "eval_every": ns.eval_every, "family": family,
+             "shapes": ns.shapes, "image_size": ns.image_size, "stem": ns.stem, "minibatch": ns.minibatch}
     fields = {k: base[k] for k in given if k in base}
     fields.update({k: v for k, v in given.items() if v is not None})
     fields["lr_list"] = ns.lr if ns.lr is not None else [1e-3]
-    fields["wd_list"] = ns.weight_decay if ns.weight_decay is not None else ([1.0] if seq else [2e-4])
-    fields["frac_default"] = 0.3 if seq else 0.4
+    fields["wd_list"] = ns.weight_decay if ns.weight_decay is not None else ([1.0] if seq else
+                                                                              [1e-4] if resnet else [2e-4])
+    fields["frac_default"] = 0.3 if seq else 0.25 if resnet else 0.4
     return fields, seq
 
 
@@ -190,7 +203,7 @@ def _train(ns: argparse.Namespace) -> int:
         sys.stderr.write(f"li2core train: error: {e}{flag}\n")
         return 2
     res = train(configs, device=ns.device, progress=not ns.no_progress, max_batch=ns.max_batch,
-                metrics=MED_METRICS if seq else "all")
+                metrics="basic" if fields.get("family") == "resnet" else MED_METRICS if seq else "all")
     df = res.frame()
     df.to_csv(ns.out, index=False)
     final = df.groupby("run").tail(1)

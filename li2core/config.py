@@ -18,6 +18,7 @@ from . import groups
 from .losses import LOSSES
 from .models import ACTIVATIONS, family_for
 from .models.deep import check_variants
+from .models.resnet import RESNET_DEFAULTS, check_resnet_fields
 from .models.transformer import SEQ_FAMILIES, check_sequence_fields
 from .optim import OPTIMIZERS
 from .tasks import (
@@ -30,16 +31,18 @@ from .tasks import (
     split_pairs,
 )
 
-__all__ = ["LATE_FIELDS", "TrainConfig", "config_fields", "med_config"]
+__all__ = ["LATE_FIELDS", "TrainConfig", "config_fields", "med_config", "resnet_config"]
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 _BATCH_FIELDS = ("group", "width", "activation", "loss", "optimizer", "epochs", "eval_every", "dtype",
                  "model_family", "extra_layers", "complex_weights", "uses_ridge_V", "op", "token_offset", "n_layers",
-                 "d_model", "n_heads", "beta1", "beta2", "warmup_steps")
+                 "d_model", "n_heads", "beta1", "beta2", "warmup_steps", "image_size", "shapes", "radius_quirk", "stem",
+                 "minibatch")
 #: Fields added after config hashes and frame columns were fixed, with their defaults: a config at the default
 #: leaves them out of :func:`config_fields` (so its sweep-store hash and its frame columns stay what they were).
 LATE_FIELDS = {"extra_layers": 0, "complex_weights": False, "ridge_V": None, "output_scale": 1.0, "family": None,
                "complex_imag_init": 0.0, "op": None, "split": "random", "dugout": None, "token_offset": 0,
-               "n_layers": 1, "d_model": 128, "n_heads": 4, "beta1": 0.9, "beta2": 0.999, "warmup_steps": 0}
+               "n_layers": 1, "d_model": 128, "n_heads": 4, "beta1": 0.9, "beta2": 0.999, "warmup_steps": 0,
+               **RESNET_DEFAULTS}
 #: The fields of the MED families: frames of runs of those families always show them.
 _SEQ_FIELDS = ("op", "split", "token_offset", "n_layers", "d_model", "n_heads", "beta1", "beta2", "warmup_steps")
 #: The variant fields the hand-written ``two_layer`` fast path does not train (any non-default -> ``deep``).
@@ -102,6 +105,11 @@ class TrainConfig:
         embedding width; ``n_layers`` and ``n_heads`` stay at their defaults).
     beta1, beta2: Adam's betas (the MED authors': 0.9, 0.98); honoured by every family but ``two_layer``.
     warmup_steps: the MED authors' linear lr warm-up, ``LambdaLR(min(step / w, 1))`` (:mod:`li2core.optim`).
+    image_size, shapes, radius_quirk, stem, minibatch: the ``resnet`` family (:mod:`li2core.models.resnet`,
+        :func:`resnet_config`): image side in px, the dictionary of side counts as a string such as ``"0,3,4,6"``
+        (``None``: the authors' 11), the authors' radius clamp on/off, the ResNet stem (``"imagenet"`` or
+        ``"small"``), the minibatch size (``None``: full batch); one step of that family is one epoch.
+        For that family ``width`` is the base channel count (64).
     """
 
     group: str = "Z71"
@@ -134,6 +142,11 @@ class TrainConfig:
     beta1: float = 0.9
     beta2: float = 0.999
     warmup_steps: int = 0
+    image_size: int = 224
+    shapes: str | None = None
+    radius_quirk: bool = True
+    stem: str = "imagenet"
+    minibatch: int | None = None
 
     def __post_init__(self) -> None:
         if self.family is not None and not isinstance(self.family, str):
@@ -195,6 +208,7 @@ class TrainConfig:
             raise ValueError(f"dtype: unknown dtype {self.dtype!r}; accepted: {', '.join(_DTYPES)}")
         check_variants(self)  # extra_layers, complex_weights, ridge_V, output_scale, family, complex_imag_init
         check_sequence_fields(self)  # token_offset, n_layers, d_model, n_heads (transformer, mlp)
+        check_resnet_fields(self)  # image_size, shapes, radius_quirk, stem, minibatch (resnet)
         for name in ("beta1", "beta2"):
             v = getattr(self, name)
             if not _is_num(v) or not 0.0 <= v < 1.0:
@@ -281,6 +295,22 @@ def med_config(model: str = "transformer", p: int = 97, op: str = "add", **field
                                "n_heads": 4, "activation": "relu", "loss": "nll", "optimizer": "adamw", "lr": 1e-3,
                                "weight_decay": 1.0, "beta1": 0.9, "beta2": 0.98, "warmup_steps": 10,
                                "split": "shuffle", "train_frac": 0.3}
+    base.update(fields)
+    return TrainConfig(**base)  # type: ignore[arg-type]
+
+
+def resnet_config(shapes: Iterable[int] | None = None, image_size: int = 224, **fields: object) -> TrainConfig:
+    """A :class:`TrainConfig` with the MED authors' ResNet-18 settings (paper-med §2.4): ``family="resnet"`` on the
+    ``k^4`` shape images of ``shapes`` (``None``: the authors' 11 values; ``group = "Z<k^2>"``), ``image_size`` px,
+    the radius quirk on, full width 64, the ImageNet stem, Adam (coupled L2) lr 1e-3, weight decay 1e-4, betas (0.9,
+    0.999), cross-entropy, minibatches of 200, a seeded random 25 % split (``"shuffle"``: ``int(0.25 N)`` = 3660 of
+    14,641; the authors' ``random_split`` was unseeded). ``fields`` override any of them."""
+    k = 11 if shapes is None else len(tuple(shapes))
+    base: dict[str, object] = {"group": f"Z{k * k}", "family": "resnet", "image_size": image_size,
+                               "shapes": None if shapes is None else ",".join(str(int(s)) for s in shapes), "width": 64,
+                               "activation": "relu", "loss": "nll", "optimizer": "adam", "lr": 1e-3,
+                               "weight_decay": 1e-4, "minibatch": 200, "split": "shuffle", "train_frac": 0.25,
+                               "epochs": 3000, "eval_every": 100}
     base.update(fields)
     return TrainConfig(**base)  # type: ignore[arg-type]
 

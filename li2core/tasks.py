@@ -22,7 +22,7 @@ import random
 import re
 from dataclasses import dataclass
 from numbers import Integral, Real
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -30,7 +30,9 @@ import torch
 from .groups import Group, make
 
 __all__ = ["Task", "Split", "make_task", "onehot_inputs", "split", "n_train_for", "critical_train_frac", "CRITICAL_C",
-           "OPS", "op_labels", "class_sizes", "SPLITS", "split_pairs", "dugout_mask", "n_train_of", "trivial_share"]
+           "OPS", "op_labels", "class_sizes", "SPLITS", "split_pairs", "dugout_mask", "n_train_of", "trivial_share",
+           "SHAPE_SIDES", "ShapeImages", "shape_images", "shape_label_counts", "shape_task", "quadrant_radius",
+           "polygon_layer"]
 
 #: The multiplier of the author's critical-ratio rule ``p = (c - delta) ln M / M`` (paper-li2 §4.5).
 CRITICAL_C = 2.7482
@@ -326,3 +328,125 @@ def trivial_share(task: Task, split: Split, kind: str, dugout: int | None = None
     inside = dugout_mask(task, kind, dugout)[split.test]
     n = int(split.test.numel())
     return float("nan") if n == 0 else float((~inside).sum().item()) / n
+
+
+# --------------------------------------------------------------------------- MED: the ResNet-18 shape images
+
+#: The MED authors' dictionary (``data_gen.py``'s ``valid_shapes``, paper-med §2.4): 0 = a blank quadrant, else the
+#: number of sides of a regular polygon.
+SHAPE_SIDES = (0, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)
+#: The polygon radius at the authors' 224 px (``draw_polygon``'s default; their top-left quadrant draws it): scaled by
+#: ``size / 224`` at other sizes.
+SHAPE_RADIUS_224 = 46
+
+
+def _check_shapes(shapes: object) -> tuple[int, ...]:
+    ok = isinstance(shapes, (tuple, list)) and len(shapes) >= 1
+    vals = tuple(int(s) for s in shapes) if ok and all(_is_int_like(s) for s in shapes) else ()
+    if not vals or len(set(vals)) != len(vals) or any(s != 0 and not 3 <= s <= 12 for s in vals):
+        raise ValueError(f"shapes: need distinct side counts, each 0 (blank) or 3..12; got {shapes!r}")
+    return vals
+
+
+def _is_int_like(x: object) -> bool:
+    return isinstance(x, Integral) and not isinstance(x, bool)
+
+
+def quadrant_radius(q: int, size: int = 224, quirk: bool = True) -> float:
+    """The radius ``draw_polygon`` uses in quadrant ``q`` (row-major) of a ``size`` px image (paper-med §2.4).
+
+    The authors clamp ``r = min(r0, cx, cy, Q - cx, Q - cy)`` with the quadrant size ``Q = size / 2`` and the
+    *image* coordinates of the quadrant centre ``(cx, cy)``: only the top-left quadrant keeps ``r0`` (46 at 224 px);
+    the other three get ``-Q / 2`` (-56), a polygon of radius ``Q / 2`` turned by 180 degrees. ``quirk=False``: ``r0``
+    in every quadrant (what the clamp was presumably meant to do)."""
+    if not 0 <= q <= 3:
+        raise ValueError(f"q: a quadrant index 0..3; got {q!r}")
+    Q = size / 2
+    r0 = SHAPE_RADIUS_224 * size / 224
+    cx, cy = Q / 2 + Q * (q % 2), Q / 2 + Q * (q // 2)
+    return float(min(r0, cx, cy, Q - cx, Q - cy)) if quirk else float(r0)
+
+
+def polygon_layer(sides: int, q: int, size: int = 224, quirk: bool = True) -> np.ndarray:
+    """A white ``(size, size)`` uint8 canvas with the authors' shape ``sides`` in quadrant ``q``: a regular polygon
+    (vertex ``k`` at angle ``2 pi k / sides`` from the centre, radius :func:`quadrant_radius`), black outline, white
+    fill, and spokes from the centre to every vertex; ``sides = 0``: blank (drawn with PIL's ``ImageDraw``)."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("L", (size, size), 255)
+    if sides:
+        Q = size / 2
+        cx, cy = Q / 2 + Q * (q % 2), Q / 2 + Q * (q // 2)
+        r = quadrant_radius(q, size, quirk)
+        ang = 2 * math.pi * np.arange(sides) / sides
+        pts = [(cx + r * math.cos(t), cy + r * math.sin(t)) for t in ang]
+        draw = ImageDraw.Draw(img)
+        draw.polygon(pts, outline=0, fill=255)
+        for v in pts:
+            draw.line([(cx, cy), v], fill=0)
+    return np.asarray(img, dtype=np.uint8)
+
+
+@dataclass(frozen=True)
+class ShapeImages:
+    """The authors' ResNet dataset (``data_gen.py``, paper-med §2.4) in memory: every ordered 4-tuple of ``shapes``.
+
+    ``images (N, S, S)`` uint8 grey levels (the authors' RGB images have three equal channels), ``sides (N, 4)`` the
+    side counts of the quadrants (row-major: top-left, top-right, bottom-left, bottom-right), ``y (N,)`` the label
+    = their sum. Image ``i`` is the ``i``-th tuple of ``itertools.product(shapes, repeat=4)``; with ``k = len(shapes)``
+    it is the pair ``(a, b) = (i // k^2, i % k^2)`` of :func:`make_task`'s order on ``Z_{k^2}``.
+    """
+
+    images: np.ndarray
+    sides: np.ndarray
+    y: np.ndarray
+    shapes: tuple[int, ...]
+    size: int
+    quirk: bool
+
+    @property
+    def N(self) -> int:
+        return int(self.y.size)
+
+
+def shape_images(size: int = 224, shapes: Sequence[int] = SHAPE_SIDES, quirk: bool = True) -> ShapeImages:
+    """The authors' dataset generator as a pure function (no files, no random draws): see :class:`ShapeImages`.
+
+    Each image is the pixelwise minimum of its four quadrants' layers (:func:`polygon_layer`), which is what drawing
+    the four shapes one after another on one white canvas gives (each drawing only adds black on white). No JPEG
+    compression (the authors save ``.jpg`` files)."""
+    if not _is_int_like(size) or size < 8 or size % 2:
+        raise ValueError(f"size: an even image size >= 8 (px); got {size!r}")
+    vals = _check_shapes(shapes)
+    k = len(vals)
+    layers = np.stack([np.stack([polygon_layer(s, q, int(size), bool(quirk)) for s in vals]) for q in range(4)])
+    idx = np.stack(np.meshgrid(*[np.arange(k)] * 4, indexing="ij"), -1).reshape(-1, 4)  # product order
+    img = layers[0][idx[:, 0]]
+    for q in range(1, 4):
+        img = np.minimum(img, layers[q][idx[:, q]])
+    sides = np.asarray(vals, dtype=np.int64)[idx]
+    return ShapeImages(images=img, sides=sides, y=sides.sum(1), shapes=vals, size=int(size), quirk=bool(quirk))
+
+
+def shape_label_counts(shapes: Sequence[int] = SHAPE_SIDES) -> np.ndarray:
+    """How many of the ``k^4`` images have each label ``0 .. 4 max(shapes)``, by convolution of the per-quadrant
+    value counts (independent of :func:`shape_images`): an int64 array."""
+    vals = _check_shapes(shapes)
+    one = np.bincount(np.asarray(vals), minlength=max(vals) + 1).astype(np.int64)
+    out = np.array([1], dtype=np.int64)
+    for _ in range(4):
+        out = np.convolve(out, one)
+    return out
+
+
+def shape_task(shapes: Sequence[int] = SHAPE_SIDES) -> Task:
+    """The shape images' labels as a :class:`Task` on ``Z_{k^2}`` (``k = len(shapes)``): pair ``(a, b)`` is image
+    ``a k^2 + b`` (:class:`ShapeImages`), its label the sum of the four side counts; the group is only the index set
+    (its law is not the label). What the trainer splits and scores for the ``resnet`` family."""
+    vals = _check_shapes(shapes)
+    k = len(vals)
+    M = k * k
+    idx = torch.arange(M * M)
+    digits = torch.stack([(idx // k ** (3 - j)) % k for j in range(4)], -1)
+    y = torch.as_tensor(vals, dtype=torch.int64)[digits].sum(1)
+    return Task(group=make(f"Z{M}"), a=idx // M, b=idx % M, y=y, op=None)

@@ -39,6 +39,7 @@ from .config import (
     _task,
     config_fields,
     med_config,
+    resnet_config,
 )
 from .losses import loss_and_grad, row_losses
 from .models import BatchData, BatchedModel, family_for
@@ -46,7 +47,7 @@ from .models.transformer import SEQ_FAMILIES, SEQ_METRICS
 from .tasks import Task, split_pairs
 
 __all__ = ["LATE_FIELDS", "LAYER_METRICS", "METRICS", "METRIC_SETS", "Results", "TrainConfig", "config_fields",
-           "med_config", "resolve_device", "train"]
+           "med_config", "resnet_config", "resolve_device", "train"]
 
 #: Metric columns of :meth:`Results.frame`, in order.
 METRICS = (
@@ -448,7 +449,8 @@ def train(
     try:
         for bi, idx in enumerate(plan):
             bc = [cfgs[i] for i in idx]
-            task = _task(bc[0].group, bc[0].op)
+            fam = family_for(bc[0])  # a family with its own data (resnet: images) names its task
+            task = fam.make_task(bc[0]) if hasattr(fam, "make_task") else _task(bc[0].group, bc[0].op)
             if pbar is not None:
                 pbar.set_description(f"batch {bi + 1}/{len(plan)}: {len(idx)} runs ({done}/{n} done)")
                 pbar.n_in_batch = 0  # type: ignore[attr-defined]

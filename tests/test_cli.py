@@ -365,3 +365,21 @@ def test_bad_med_arguments_exit_2_with_one_line_naming_the_field(key, tmp_path, 
     err = capsys.readouterr().err
     assert rc == 2 and err.count("\n") == 1 and field in err and "Traceback" not in err, err
     assert not out.exists()
+
+
+def test_resnet_trains_from_the_command_line_as_the_library_does(tmp_path, capsys):
+    from li2core.train import resnet_config, train
+
+    out = tmp_path / "r.csv"
+    rc = main(["train", "--model", "resnet", "--shapes", "0,3,4", "--image-size", "16", "--stem", "small",
+               "--width", "4", "--minibatch", "7", "--epochs", "2", "--eval-every", "1", "--device", "cpu",
+               "--no-progress", "--out", str(out)])
+    assert rc == 0, capsys.readouterr().err
+    df = pd.read_csv(out)
+    assert (df.family == "resnet").all() and (df.shapes == "0,3,4").all() and (df.minibatch == 7).all()
+    assert (df.n_train == 20).all() and (df.weight_decay == 1e-4).all() and "med" not in df.columns
+    lib = train(resnet_config(shapes=(0, 3, 4), image_size=16, stem="small", width=4, minibatch=7, epochs=2,
+                              eval_every=1), device="cpu", progress=False).frame()
+    np.testing.assert_allclose(df.test_loss.to_numpy(), lib.test_loss.to_numpy(), rtol=1e-6)
+    rc = main(["train", "--model", "resnet", "--shapes", "0,3", "--stem", "big", "--out", str(out)])
+    assert rc == 2 and "stem:" in capsys.readouterr().err

@@ -456,3 +456,82 @@ def test_split_pairs_validation():
     # the largest dug-outs that still leave training pairs: k = 9 (21 pairs outside), t = 9 (11 pairs)
     assert split_pairs(task, "square", 0.3, 0, dugout=9).n_train == min(36, 121 - 100)
     assert split_pairs(task, "strip", 0.3, 0, dugout=9).n_train == 11
+
+
+# --------------------------------------------------------------------------- the ResNet shape images (paper-med §2.4)
+def _label_counts_by_enumeration(shapes):
+    counts = {}
+    for t in itertools.product(shapes, repeat=4):
+        counts[sum(t)] = counts.get(sum(t), 0) + 1
+    return counts
+
+
+def test_shape_label_counts_of_the_authors_dictionary():
+    c = tasks.shape_label_counts()
+    assert c.sum() == 11**4 == 14641 and (c > 0).sum() == 47 and c[1] == c[2] == 0
+    # the values paper-med §2.4 lists (measured there by enumeration of the authors' code)
+    listed = {0: 1, 3: 4, 4: 4, 5: 4, 6: 10, 27: 812, 28: 813, 29: 804, 48: 1}
+    assert all(c[k] == v for k, v in listed.items())
+    assert int(np.argmax(c)) == 28
+    enum = _label_counts_by_enumeration(tasks.SHAPE_SIDES)
+    assert {k: int(v) for k, v in enumerate(c) if v} == enum
+
+
+def test_shape_images_labels_sides_and_order():
+    shapes = (0, 3, 5)
+    d = tasks.shape_images(16, shapes)
+    k = len(shapes)
+    assert d.images.shape == (k**4, 16, 16) and d.images.dtype == np.uint8 and d.N == 81
+    assert d.sides.shape == (81, 4) and d.y.dtype == np.int64
+    assert np.array_equal(d.sides, np.array(list(itertools.product(shapes, repeat=4))))  # product order
+    assert np.array_equal(d.y, d.sides.sum(1))
+    assert np.array_equal(np.bincount(d.y, minlength=21), tasks.shape_label_counts(shapes))
+    assert d.images[0].min() == 255  # all four blank
+    assert (d.images < 128).any(axis=(1, 2)).sum() == 80  # every other image has black pixels
+    t = tasks.shape_task(shapes)
+    assert t.M == k * k and torch.equal(t.y, torch.from_numpy(d.y)) and torch.equal(t.a * t.M + t.b, torch.arange(81))
+
+
+def test_shape_images_are_deterministic_and_images_differ():
+    a, b = tasks.shape_images(32, (0, 3, 4)), tasks.shape_images(32, (0, 3, 4))
+    assert np.array_equal(a.images, b.images)
+    flat = a.images.reshape(a.N, -1)
+    assert len({r.tobytes() for r in flat}) == a.N  # 3 shapes, 4 quadrants: 81 different images
+
+
+def test_each_image_is_its_quadrant_layers_drawn_together():
+    d = tasks.shape_images(24, (0, 4, 7))
+    i = 1 * 27 + 2 * 9 + 0 * 3 + 1  # (4, 7, 0, 4)
+    want = np.minimum.reduce([tasks.polygon_layer(s, q, 24) for q, s in enumerate((4, 7, 0, 4))])
+    assert np.array_equal(d.images[i], want)
+    # a quadrant's shape stays in its own half of the canvas in both directions (up to the border line)
+    layer = tasks.polygon_layer(6, 0, 224)
+    ys, xs = np.nonzero(layer < 128)
+    assert xs.max() <= 112 and ys.max() <= 112
+
+
+def test_radius_quirk_geometry():
+    assert tasks.quadrant_radius(0) == 46.0
+    assert [tasks.quadrant_radius(q) for q in (1, 2, 3)] == [-56.0] * 3
+    assert all(tasks.quadrant_radius(q, quirk=False) == 46.0 for q in range(4))
+    assert tasks.quadrant_radius(1, size=64) == -16.0 and math.isclose(tasks.quadrant_radius(0, 64), 46 * 64 / 224)
+    # on the pixels: a triangle (vertex 0 at angle 0) points right at radius +46, left at -56 (turned by 180 deg)
+    for q, r in ((0, 46), (3, -56)):
+        ys, xs = np.nonzero(tasks.polygon_layer(3, q, 224) < 128)
+        cx = 56 + 112 * (q % 2)
+        if r > 0:
+            assert abs(xs.max() - (cx + r)) <= 1 and abs(xs.min() - (cx - r / 2)) <= 1
+        else:
+            assert abs(xs.min() - (cx + r)) <= 1 and abs(xs.max() - (cx - r / 2)) <= 1
+    off = tasks.polygon_layer(3, 3, 224, quirk=False)
+    ys, xs = np.nonzero(off < 128)
+    assert abs(xs.max() - (168 + 46)) <= 1
+
+
+@pytest.mark.parametrize("bad", [(), (1,), (0, 0), (13,), (0, 2.5), "034"])
+def test_shape_dictionary_errors_are_one_line(bad):
+    with pytest.raises(ValueError, match="^shapes:") as ei:
+        tasks.shape_label_counts(bad)
+    assert "\n" not in str(ei.value)
+    with pytest.raises(ValueError, match="^size:"):
+        tasks.shape_images(15, (0, 3))

@@ -16,6 +16,9 @@ accuracy and loss, the evaluation schedule, snapshots, progress and batch planni
 * ``transformer`` (:class:`li2core.models.transformer.Transformer`) and ``mlp`` (:class:`li2core.models.mlp.MLP`):
   the MED authors' nets (Gu et al.) on token triples ``(a, b + d, cls)``, trained through autograd; chosen with
   ``family=...`` (:func:`li2core.train.med_config` gives the authors' settings).
+* ``resnet`` (:class:`li2core.models.resnet.ResNet`): the MED authors' ResNet-18 on their shape images, ``R``
+  modules looped (BatchNorm), minibatches (one step = one epoch); the family names its own task
+  (``make_task(cfg)``, :func:`li2core.tasks.shape_task`), which the trainer then splits and scores like any other.
 
 The two-layer net's functions (``init_weights``, ``preact``, ``forward``, ...) are importable from here.
 
@@ -53,6 +56,7 @@ import torch
 
 from .deep import Deep
 from .mlp import MLP
+from .resnet import ResNet
 from .transformer import Transformer
 from .two_layer import (
     ACTIVATIONS,
@@ -75,6 +79,7 @@ __all__ = [
     "Deep",
     "FAMILIES",
     "MLP",
+    "ResNet",
     "Transformer",
     "BatchData",
     "BatchedModel",
@@ -167,7 +172,7 @@ class BatchedModel(Protocol):
 
 #: Family name -> batched model class. Register a new family here.
 FAMILIES: dict[str, type[BatchedModel]] = {TwoLayer.name: TwoLayer, Deep.name: Deep, Transformer.name: Transformer,
-                                           MLP.name: MLP}
+                                           MLP.name: MLP, ResNet.name: ResNet}
 #: The family of a config without a ``family`` field (and of ``TrainConfig(family=None)`` without variants).
 DEFAULT_FAMILY = TwoLayer.name
 
