@@ -297,6 +297,20 @@ _ENTRIES += [
       _MT + "pair_frame", _MT + "toeplitz_figure"), "med_theory"),
 ]
 
+_MR = _CH + "med_resnet."
+_ENTRIES += [
+    ("MED Fig. 6", "the ResNet dataset: a dictionary of 11 shapes (side counts 0, 3..12) fills the 2x2 quadrants in "
+                   "every way (11^4 = 14,641 images), label = the sum of the side counts; the label histogram against "
+                   "an independent convolution count and the authors' radius quirk measured on the pixels",
+     ("li2core.tasks.shape_images", "li2core.tasks.shape_label_counts", "li2core.tasks.quadrant_radius",
+      _MR + "label_frame", _MR + "quirk_extent", _MR + "dataset_figure"), "med_resnet"),
+    ("MED Fig. 7", "ResNet-18 (plain torch, from scratch) on 25 % of the shape images, Adam lr 1e-3 with coupled L2 "
+                   "1e-4, minibatches of 200: train accuracy -> 1, a test plateau, then grokking (ci: a reduced net "
+                   "fits and test accuracy stays low; grokking only in the paper profile)",
+     ("li2core.models.resnet.ResNet18", "li2core.models.resnet.ResNet", "li2core.train.resnet_config",
+      _MR + "curves_frame", _MR + "majority_share", _MR + "curves_figure"), "med_resnet"),
+]
+
 # ------------------------------------------------------------------ both papers on the same runs
 _BR = _CH + "bridge_med_li2."
 _ENTRIES += [
