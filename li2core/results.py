@@ -125,9 +125,9 @@ def write_frame(frame: pd.DataFrame, path: str | Path) -> Path:
 
 
 def read_frame(path: str | Path) -> pd.DataFrame:
-    """Read a frame written by :func:`write_frame` (floats read back exactly)."""
+    """Read a frame written by :func:`write_frame` (floats read back exactly: pandas' default parser is exact)."""
     with gzip.open(path, "rb") as gz:
-        return pd.read_csv(io.BytesIO(gz.read()), float_precision="round_trip")
+        return pd.read_csv(io.BytesIO(gz.read()))
 
 
 def write_provenance(chapter: str, prov: Mapping[str, Any], root: str | Path | None = None) -> Path:
@@ -224,8 +224,13 @@ class ChapterCache:
         path = _dir(self.chapter, self.root) / f"{name}.csv.gz"
         if not path.is_file():
             raise CacheMissing(f"results/{self.chapter}: no frame file {path.name}")
-        self._frames[name] = read_frame(path)
-        return self._frames[name]
+        df = read_frame(path)
+        runs = self.provenance["frames"].get(name, {}).get("runs")
+        if runs and "run" in df.columns:  # config columns from the recorded configs (CSV reads None as NaN)
+            for col in sorted(set(runs[0]) & set(df.columns)):
+                df[col] = df["run"].map({i: r[col] for i, r in enumerate(runs)})
+        self._frames[name] = df
+        return df
 
     def add_frame(self, name: str, frame: pd.DataFrame) -> None:
         """Keep a frame that is not a training frame (e.g. a theory table) for :meth:`record`."""
@@ -278,21 +283,21 @@ class ChapterCache:
         figs = ", ".join(f"`{f}`" for f in figures)
         if self.mode != "use":
             where = "and recorded into the results cache" if self.mode == "record" else "(no results cache used)"
-            return (f"```{{admonition}} Computed live\n:class: note\n\nThe figures {figs} and the checks were computed "
-                    f"by this build {where}.\n```")
+            return (f"```{{admonition}} Computed live\n:class: note\n\nThe figures {figs} and the checks\n"
+                    f"were computed by this build {where}.\n```")
         p = self.provenance or {}
         commit = (p.get("commit") or "unknown")[:10] + (" (with uncommitted changes)" if p.get("dirty") else "")
         diff = "".join(f"\n* `{k}` = `{c!r}` (the profile: `{q!r}`)" for k, (q, c) in self.differs.items())
         lines = [
             "````{admonition} Paper-scale results from the cache", ":class: important", "",
-            f"The figures {figs} and the checks table are drawn from `results/{self.chapter}/` (no training in "
-            "this build).", "",
+            f"The figures {figs} and the checks table",
+            f"are drawn from `results/{self.chapter}/` (no training in this build).", "",
             f"* device: `{p.get('device')}`, {p.get('device_name')}",
             f"* commit `{commit}`, {p.get('date')}, torch {p.get('torch')}",
             f"* wall time of the recording: {p.get('wall_s', 0):.0f} s",
         ]
         if diff:
-            lines.append(f"* recorded with a subset of the `{p.get('profile')}` profile:{diff}")
+            lines.append(f"* recorded with other values than the `{p.get('profile')}` profile's:{diff}")
         if p.get("note"):
             lines.append(f"* {p['note']}")
         lines += ["", "Regenerate it with:", "", "```bash", str(p.get("command")), "```", "````"]
