@@ -2,7 +2,8 @@
 
 Usage (from any directory; the script finds the repository root itself, see :func:`find_root`)::
 
-    python tools/build_book.py [--profile ci|paper|PATH.yml] [--only NAME ...] [--no-html] [--offline-math]
+    python tools/build_book.py [--profile ci|paper|paper-cached|PATH.yml] [--only NAME ...] [--no-html]
+                               [--offline-math] [--record] [--set NAME=VALUE ...]
 
 ``make book [PROFILE=paper] [BOOK_ARGS=...]`` runs it with the venv's interpreter. Tests import it as the
 module ``build_book`` (``tests/conftest.py`` puts ``tools/`` on ``sys.path``).
@@ -24,6 +25,15 @@ Steps
 4. Unless ``--no-html``: make MathJax local (``npm pack mathjax@3`` -> ``book/_static/mathjax/``, cached), run
    ``jupyter-book build`` at the repository root and print the absolute path of ``_build/html/index.html`` as
    the last line.
+
+Results cache (``li2core.results``, ``results/<name>/``): ``--record`` (with ``--only``) runs the notebooks with
+``cache="record"``: they train, then write their frames and provenance (the command line is passed to the kernel
+in ``$LI2_RESULTS_COMMAND``); ``--set NAME=VALUE`` replaces a profile value (e.g. fewer seeds, which the
+provenance then shows). A *cached* profile (``book/profiles/paper-cached.yml``: ``base``, ``fallback``, ``live``)
+runs each chapter in one of three modes (:func:`chapter_modes`, :func:`chapter_run`): ``cached`` (a cache entry
+exists: the base profile's parameters with ``cache="use"``, no training), ``live`` (theory: the base profile's
+size) or ``fallback`` (the fallback profile's size); the mode reaches the page through
+``$LI2_BOOK_CHAPTER_MODE``.
 
 Exit status: 0 on success (the last line of stdout is the built ``index.html``, or ``book/_executed`` with
 ``--no-html``); 1 when a step fails, including a bad profile or an unknown ``--only`` name (one line
@@ -67,6 +77,10 @@ __all__ = [
     "build_html",
     "build",
     "toc_order",
+    "chapter_modes",
+    "chapter_run",
+    "cached_base",
+    "parse_overrides",
     "main",
 ]
 
