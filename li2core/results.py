@@ -287,14 +287,14 @@ class ChapterCache:
                     f"were computed by this build {where}.\n```")
         p = self.provenance or {}
         commit = (p.get("commit") or "unknown")[:10] + (" (with uncommitted changes)" if p.get("dirty") else "")
-        diff = "".join(f"\n* `{k}` = `{c!r}` (the profile: `{q!r}`)" for k, (q, c) in self.differs.items())
+        diff = "".join(f"\n  * `{k}` = `{c!r}` (the profile: `{q!r}`)" for k, (q, c) in self.differs.items())
         lines = [
             "````{admonition} Paper-scale results from the cache", ":class: important", "",
             f"The figures {figs} and the checks table",
             f"are drawn from `results/{self.chapter}/` (no training in this build).", "",
             f"* device: `{p.get('device')}`, {p.get('device_name')}",
             f"* commit `{commit}`, {p.get('date')}, torch {p.get('torch')}",
-            f"* wall time of the recording: {p.get('wall_s', 0):.0f} s",
+            f"* wall time of the recording: {p.get('wall_s', 0):.0f} s ({p.get('wall_s', 0) / 60:.0f} min)",
         ]
         if diff:
             lines.append(f"* recorded with other values than the `{p.get('profile')}` profile's:{diff}")
