@@ -1,6 +1,7 @@
 # Thin wrappers around the project's tools.  See README.md.
 #   make setup                 create .venv (idempotent; re-runs when pyproject.toml changes)
 #   make book [PROFILE=paper]  execute the notebooks with papermill and build the HTML book
+#   make book PROFILE=paper-cached   paper scale on a CPU: cached chapters load results/, no training (README)
 #   make test [PYTEST_ARGS=..] run the test suite
 #   make check-book            build the book, then check the built pages (HTML scan, headless Chromium)
 #   make bench                 run the training benchmarks

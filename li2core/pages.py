@@ -36,7 +36,7 @@ except ImportError:  # pragma: no cover
     Markdown = display = None
 
 __all__ = ["glue", "glued", "show_figure", "show_markdown", "rerun_box", "fmt_range", "fmt_num", "in_book_build",
-           "notebook_parameter_names", "frame_markdown", "markdown_table", "md_cell"]
+           "notebook_parameter_names", "mode_note", "frame_markdown", "markdown_table", "md_cell"]
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Every value glued in this process, by name (tests and the re-run box read it).
@@ -167,16 +167,39 @@ def notebook_parameter_names(stem: str) -> list[str]:
     return []
 
 
+#: Set by the book driver in a cached build (``make book PROFILE=paper-cached``): ``"<mode>:<profile>"``, the
+#: chapter's mode (``cached``, ``live`` or ``fallback``; tools/build_book.py ``chapter_modes``).
+MODE_ENV = "LI2_BOOK_CHAPTER_MODE"
+_MODE_NOTES = {
+    "live": "its paper-scale numbers need no training (theory), so this build computed them live at the paper "
+            "profile's size.",
+    "fallback": "this chapter has no results cache yet, so it shows the `ci` profile's (small) size, computed "
+                "live; the README lists what still needs a GPU.",
+    "cached": "its figures and checks come from the results cache (see the note on the page).",
+}
+
+
+def mode_note() -> str:
+    """The page's sentence on where its numbers come from in a cached build (``""`` in a plain build)."""
+    mode, _, prof = os.environ.get(MODE_ENV, "").partition(":")
+    if mode not in _MODE_NOTES:
+        return ""
+    return f"In the `{prof}` build of the book, {_MODE_NOTES[mode]}"
+
+
 def rerun_box(stem: str, values: Mapping[str, Any], profile: str, runtime_s: float) -> None:
     """The re-run box of chapter ``stem`` (MyST): the build-driver and papermill commands, the value of every
     parameter of its ``parameters`` cell (taken from ``values``, e.g. ``globals()``), the runtime measured at
-    build, and download links to the chapter's source and executed notebook. Shown with :func:`show_markdown`."""
+    build, and download links to the chapter's source and executed notebook. Shown with :func:`show_markdown`.
+    In a cached build it starts with :func:`mode_note`."""
     names = [n for n in notebook_parameter_names(stem) if n not in ("out_dir",)]
     rows = "\n".join(f"| `{n}` | `{values[n]!r}` |" for n in names if n in values)
+    note = mode_note()
+    note = f"{note}\n\n" if note else ""
     text = f"""````{{admonition}} Re-run this chapter
 :class: tip
 
-This page was built with the `{profile}` profile in {runtime_s:.0f} s on the build machine (2 CPU cores for the
+{note}This page was built with the `{profile}` profile in {runtime_s:.0f} s on the build machine (2 CPU cores for the
 book's CI). To re-run it with the same values, or with your own:
 
 ```bash

@@ -66,6 +66,7 @@ loss = "mse_class"
 optimizer = "adam"
 eval_every = 4  # metrics every this many epochs
 device = "auto"
+cache = "off"  # results cache (li2core.results): "off" train; "record" train and write results/; "use" load from it
 strict = True  # the book build: a FAIL in the checks table stops the notebook (False: the table shows it)
 out_dir = "_output/fig3_grokking"  # figures and their CSV data go here
 profile = "custom"
@@ -77,12 +78,16 @@ FIGURES = ["fig3_dynamics", "fig3_gradient", "fig3_two_stage"]  # declared outpu
 import time
 
 import li2core
-from li2core import pages
+from li2core import pages, results
 from li2core.chapters import fig3_grokking as ch
 from li2core.checks import Checks
 
 t_start = time.time()
 checks = Checks("fig3_grokking", strict=strict)
+RUN_PARAMS = ["M", "width", "train_frac", "seeds", "epochs", "lr", "weight_decays", "activation", "loss",
+              "optimizer", "eval_every"]
+store = results.ChapterCache("fig3_grokking", cache, {k: globals()[k] for k in RUN_PARAMS}, profile=profile)
+globals().update(store.params)  # with cache "use": the recorded values (a cache may hold fewer seeds than the profile)
 # validated here: a bad parameter raises ValueError naming it
 configs = ch.grokking_configs(M, width, train_frac, seeds, weight_decays, epochs, lr, activation=activation,
                               loss=loss, optimizer=optimizer, eval_every=eval_every)
@@ -102,9 +107,12 @@ print(f"profile={profile}: Z{M}, K={width}, n_train={n_train} (p={train_frac}), 
 
 # %%
 t0 = time.time()
-res = li2core.train(configs, device=device)
-df = res.frame()
-print(f"{len(configs)} runs x {epochs} epochs on {res.device} in {time.time() - t0:.1f} s")
+df = store.train_frame("runs", configs, device=device)
+store.record()  # mode "record": results/fig3_grokking/ (before the checks, so a failing check keeps the runs)
+how = "loaded from results/fig3_grokking" if cache == "use" else "trained"
+print(f"{len(configs)} runs x {epochs} epochs {how} in {time.time() - t0:.1f} s")
+if cache != "off":
+    pages.show_markdown(store.box(FIGURES))
 s = ch.grokking_summary(df, epochs, wd_on, threshold=0.95)
 for k in ("grok_epoch", "fit_epoch", "test_at_fit", "delay", "peak_V", "peak_W", "ftf_max", "fft_max",
           "G_F_norm_ratio", "G_F_loss_norm_ratio", "grokked"):

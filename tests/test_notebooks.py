@@ -87,3 +87,26 @@ def test_notebook_executes_and_rebuilds_its_figures(name: str, tmp_path: Path) -
     assert checks["chapter"] == name and checks["checks"], f"{name}: an empty checks table"
     fails = [c["claim"] for c in checks["checks"] if c["status"] == "FAIL"]
     assert not fails, f"{name}: FAIL rows {fails}"
+
+
+CACHED = sorted(p.parent.name for p in (ROOT / "results").glob("*/provenance.json"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", CACHED)
+def test_cached_chapter_builds_from_the_cache(name: str, tmp_path: Path) -> None:
+    """``make book PROFILE=paper-cached`` for a chapter with a results cache: no training, every declared figure
+    rebuilt from the cached frames, the checks at paper scale without FAIL, the provenance note on the page and
+    nothing on stderr."""
+    import build_book
+
+    executed = build_book.execute_notebook(name, profile="paper-cached", out_root=tmp_path)
+    nb = json.loads(executed.read_text())
+    assert nb["metadata"]["papermill"]["parameters"]["cache"] == "use"
+    text = json.dumps(nb)
+    assert "Paper-scale results from the cache" in text and f"loaded from results/{name}" in text
+    assert not build_book.stderr_outputs(nb), build_book.stderr_outputs(nb)
+    for fig in declared_figures(name):
+        assert (tmp_path / "figures" / name / f"{fig}.png").is_file()
+    checks = json.loads((tmp_path / "figures" / name / "checks.json").read_text())
+    assert not [c["claim"] for c in checks["checks"] if c["status"] == "FAIL"]

@@ -57,3 +57,17 @@ def test_frame_markdown_formats_cells_and_the_index():
     two = pd.DataFrame({"v": [0.5]}, index=pd.MultiIndex.from_tuples([("Z6", "1-d real")], names=["group", "kind"]))
     assert pages.frame_markdown(two, index=True).splitlines()[2] == "| Z6, 1-d real | 0.5 |"
     assert pages.frame_markdown(pd.DataFrame({"x": [3.2e-5]}), missing="NaN").splitlines()[2] == "| 3.20×10⁻⁵ |"
+
+
+def test_rerun_box_says_where_the_numbers_come_from_in_a_cached_build(capsys, monkeypatch):
+    monkeypatch.setattr(pages, "display", None)
+    monkeypatch.delenv(pages.MODE_ENV, raising=False)
+    assert pages.mode_note() == ""
+    for mode, words in (("fallback", "shows the `ci` profile's (small) size"), ("live", "computed them live"),
+                        ("cached", "results cache")):
+        monkeypatch.setenv(pages.MODE_ENV, f"{mode}:paper-cached")
+        assert words in pages.mode_note() and "`paper-cached` build" in pages.mode_note()
+        pages.rerun_box("fig3_grokking", {}, "ci", 1.0)
+        assert words in capsys.readouterr().out
+    monkeypatch.setenv(pages.MODE_ENV, "nonsense")
+    assert pages.mode_note() == ""

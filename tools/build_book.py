@@ -2,8 +2,8 @@
 
 Usage (from any directory; the script finds the repository root itself, see :func:`find_root`)::
 
-    python tools/build_book.py [--profile ci|paper|PATH.yml] [--only NAME ...] [--no-html] [--offline-math]
-                               [--jobs N]
+    python tools/build_book.py [--profile ci|paper|paper-cached|PATH.yml] [--only NAME ...] [--no-html]
+                               [--offline-math] [--record] [--set NAME=VALUE ...] [--jobs N]
 
 ``make book [PROFILE=paper] [BOOK_ARGS=...]`` runs it with the venv's interpreter. Tests import it as the
 module ``build_book`` (``tests/conftest.py`` puts ``tools/`` on ``sys.path``).
@@ -27,6 +27,15 @@ Steps
    ``jupyter-book build`` at the repository root and print the absolute path of ``_build/html/index.html`` as
    the last line.
 
+Results cache (``li2core.results``, ``results/<name>/``): ``--record`` (with ``--only``) runs the notebooks with
+``cache="record"``: they train, then write their frames and provenance (the command line is passed to the kernel
+in ``$LI2_RESULTS_COMMAND``); ``--set NAME=VALUE`` replaces a profile value (e.g. fewer seeds, which the
+provenance then shows). A *cached* profile (``book/profiles/paper-cached.yml``: ``base``, ``fallback``, ``live``)
+runs each chapter in one of three modes (:func:`chapter_modes`, :func:`chapter_run`): ``cached`` (a cache entry
+exists: the base profile's parameters with ``cache="use"``, no training), ``live`` (theory: the base profile's
+size) or ``fallback`` (the fallback profile's size); the mode reaches the page through
+``$LI2_BOOK_CHAPTER_MODE``.
+
 Exit status: 0 on success (the last line of stdout is the built ``index.html``, or ``book/_executed`` with
 ``--no-html``); 1 when a step fails, including a bad profile or an unknown ``--only`` name (one line
 ``ERROR: ...`` on stderr; a failed notebook adds its cell and traceback); 2 for command-line usage errors
@@ -45,6 +54,7 @@ import contextlib
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -68,6 +78,10 @@ __all__ = [
     "build_html",
     "build",
     "toc_order",
+    "chapter_modes",
+    "chapter_run",
+    "cached_base",
+    "parse_overrides",
     "main",
 ]
 
@@ -75,6 +89,17 @@ __all__ = [
 #: ``out_dir`` (str, the notebook's figure folder), ``profile`` (str, the profile name, e.g. ``"ci"`` or
 #: ``"paper"``) and ``strict`` (True: a FAIL in the chapter's checks table fails the build; li2core.checks).
 INJECTED_PARAMETERS: tuple[str, ...] = ("out_dir", "profile", "strict")
+#: Injected only into notebooks that declare it: ``cache`` (``"off"``, ``"record"`` or ``"use"``: how the chapter uses
+#: the results cache ``results/<name>/``, li2core.results).
+CACHE_PARAMETER = "cache"
+#: The results cache (li2core.results) and the chapter modes of a cached profile (:func:`chapter_modes`).
+RESULTS_DIR = Path("results")
+PROVENANCE = "provenance.json"
+CHAPTER_MODES = ("cached", "live", "fallback")
+#: Environment of the kernels: the command that records a chapter (li2core.results), and the chapter's mode in a
+#: cached build (li2core.pages.rerun_box says so on the page).
+COMMAND_ENV = "LI2_RESULTS_COMMAND"
+MODE_ENV = "LI2_BOOK_CHAPTER_MODE"
 
 #: Where things live, relative to the repository root.
 NOTEBOOKS_DIR = Path("notebooks")
@@ -225,6 +250,12 @@ def load_profile(
     if not isinstance(data, Mapping):
         raise BookError(f"profile {path} must be a mapping 'notebook name -> parameters', got {type(data).__name__}")
     known = set(notebooks) if notebooks is not None else set(discover_notebooks(root))
+    if "base" in data:  # a cached profile: the sections of its base or fallback profile, chapter by chapter
+        modes = chapter_modes(profile, root, known)
+        spec = _cached_spec(path, data, known)
+        base = load_profile(spec["base"], root, known)[1]
+        fallback = load_profile(spec["fallback"], root, known)[1]
+        return name, {n: dict((fallback if m == "fallback" else base).get(n, {})) for n, m in modes.items()}
     sections: dict[str, dict[str, Any]] = {}
     for nb_name, section in data.items():
         if nb_name not in known:
@@ -240,6 +271,71 @@ def load_profile(
             raise BookError(f"profile {path.name}: section '{nb_name}' sets {reserved}, which the driver injects")
         sections[str(nb_name)] = dict(section)
     return name, sections
+
+
+def _cached_spec(path: Path, data: Mapping[str, Any], known: Iterable[str]) -> dict[str, Any]:
+    """The validated keys of a cached profile: ``base`` and ``fallback`` (profile names) and ``live`` (notebooks)."""
+    extra = sorted(set(data) - {"base", "fallback", "live"})
+    if extra:
+        raise BookError(f"cached profile {path.name}: unknown keys {extra} (accepted: base, fallback, live)")
+    live = list(data.get("live") or [])
+    bad = sorted(set(live) - set(known))
+    if bad:
+        raise BookError(f"cached profile {path.name}: 'live' names no notebook: {bad}")
+    if not isinstance(data.get("base"), str) or not isinstance(data.get("fallback", "ci"), str):
+        raise BookError(f"cached profile {path.name}: 'base' and 'fallback' must be profile names")
+    return {"base": data["base"], "fallback": data.get("fallback", "ci"), "live": live}
+
+
+def chapter_modes(profile: str | Path, root: Path | None = None,
+                  notebooks: Iterable[str] | None = None) -> dict[str, str] | None:
+    """For a cached profile (a ``.yml`` with ``base:``, e.g. ``paper-cached``), each notebook's mode:
+
+    * ``"cached"``: ``results/<name>/provenance.json`` exists: the chapter runs with the base profile's parameters
+      and ``cache="use"`` (its frames come from the cache, no training);
+    * ``"live"``: listed under ``live:`` (its base profile is cheap theory): computed at the base profile's size;
+    * ``"fallback"``: neither: the fallback profile's (``ci``) size, and the page says so.
+
+    ``None`` for a plain profile.
+    """
+    import yaml
+
+    root = root or find_root()
+    _, path = _profile_path(profile, root)
+    if not path.is_file():
+        return None
+    data = yaml.load(path.read_text(encoding="utf8"), Loader=_yaml_loader()) or {}
+    if not isinstance(data, Mapping) or "base" not in data:
+        return None
+    known = sorted(notebooks) if notebooks is not None else sorted(discover_notebooks(root))
+    spec = _cached_spec(path, data, known)
+    return {n: ("cached" if (root / RESULTS_DIR / n / PROVENANCE).is_file() else
+                "live" if n in spec["live"] else "fallback") for n in known}
+
+
+def cached_base(profile: str | Path, root: Path | None = None) -> tuple[str, str] | None:
+    """``(base, fallback)`` profile names of a cached profile, ``None`` for a plain one."""
+    import yaml
+
+    root = root or find_root()
+    _, path = _profile_path(profile, root)
+    data = yaml.load(path.read_text(encoding="utf8"), Loader=_yaml_loader()) if path.is_file() else None
+    if not isinstance(data, Mapping) or "base" not in data:
+        return None
+    return str(data["base"]), str(data.get("fallback", "ci"))
+
+
+def parse_overrides(items: Sequence[str] | None) -> dict[str, Any]:
+    """``--set NAME=VALUE`` pairs as a dict (values read as YAML: ``5`` is an int, ``[1, 2]`` a list)."""
+    import yaml
+
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, val = item.partition("=")
+        if not sep or not key.strip().isidentifier():
+            raise BookError(f"--set: expected NAME=VALUE, got {item!r}")
+        out[key.strip()] = yaml.load(val, Loader=_yaml_loader())
+    return out
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -348,7 +444,7 @@ def _prepare_matplotlib(root: Path) -> None:
 
 
 @contextlib.contextmanager
-def _kernel_env(root: Path) -> Iterator[None]:
+def _kernel_env(root: Path, extra: Mapping[str, str] | None = None) -> Iterator[None]:
     """Environment of the kernels started inside this block.
 
     * the repository root goes first on ``PYTHONPATH``, so ``import li2core`` works even when not installed;
@@ -358,7 +454,11 @@ def _kernel_env(root: Path) -> Iterator[None]:
     * ``LI2_BOOK_BUILD=1`` (:func:`li2core.pages.in_book_build`).
     """
     _prepare_matplotlib(root)
-    saved = {k: os.environ.get(k) for k in ("PYTHONPATH", "MPLBACKEND", "MPLCONFIGDIR", "LI2_BOOK_BUILD")}
+    keys = ("PYTHONPATH", "MPLBACKEND", "MPLCONFIGDIR", "LI2_BOOK_BUILD", COMMAND_ENV, MODE_ENV)
+    saved = {k: os.environ.get(k) for k in keys}
+    for k in (COMMAND_ENV, MODE_ENV):
+        os.environ.pop(k, None)
+    os.environ.update(extra or {})
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), saved["PYTHONPATH"]]))
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     os.environ["MPLCONFIGDIR"] = str(mpl_config_dir(root))
@@ -399,6 +499,53 @@ def notebook_parameters(
     return params
 
 
+def chapter_run(
+    name: str,
+    prof_name: str,
+    sections: Mapping[str, Mapping[str, Any]],
+    declared: Mapping[str, Any],
+    *,
+    modes: Mapping[str, str] | None = None,
+    record: bool = False,
+    overrides: Mapping[str, Any] | None = None,
+    command: str | None = None,
+    profile: str | Path = "",
+    root: Path | None = None,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The parameters (without ``out_dir``) and the extra kernel environment of one notebook: the mode switch.
+
+    * a plain profile: its section, ``profile`` = its name, ``cache="off"`` (when the notebook declares ``cache``);
+    * ``record``: the same with ``cache="record"`` and the recording command in ``$LI2_RESULTS_COMMAND``; a notebook
+      that does not declare ``cache`` cannot record (:class:`BookError`);
+    * a cached profile (``modes`` from :func:`chapter_modes`): ``cached`` -> ``cache="use"``, ``profile`` = the
+      cached profile's name; ``live`` -> ``profile`` = the base profile's; ``fallback`` -> the fallback's. The mode
+      goes to the kernel as ``$LI2_BOOK_CHAPTER_MODE`` (``"<mode>:<cached profile>"``) for the page's note.
+
+    ``overrides`` (``--set``) replace section values.
+    """
+    params = dict(sections.get(name, {}))
+    params.update(overrides or {})
+    env: dict[str, str] = {}
+    mode = modes.get(name) if modes else None
+    if mode is None:
+        params["profile"] = prof_name
+    else:
+        base, fallback = cached_base(profile, root) or (prof_name, prof_name)
+        params["profile"] = {"cached": prof_name, "live": base, "fallback": fallback}[mode]
+        env[MODE_ENV] = f"{mode}:{prof_name}"
+    params["strict"] = True  # the book build fails on an undeclared FAIL (li2core.checks)
+    if record:
+        if mode is not None:
+            raise BookError(f"--record needs a plain profile (e.g. paper), not the cached profile '{prof_name}'")
+        if CACHE_PARAMETER not in declared:
+            raise BookError(f"notebook '{name}' has no results cache (its parameters cell does not declare "
+                            f"`{CACHE_PARAMETER}`), so --record cannot record it")
+        env[COMMAND_ENV] = command or f"python tools/build_book.py --profile {prof_name} --only {name} --record"
+    if CACHE_PARAMETER in declared:
+        params[CACHE_PARAMETER] = "record" if record else ("use" if mode == "cached" else "off")
+    return params, env
+
+
 def _format_failure(name: str, exc: BaseException, partial: Path | None) -> str:
     """A readable message for a failed notebook (papermill's error without ANSI codes, trimmed)."""
     lines = [f"notebook '{name}' failed"]
@@ -431,8 +578,15 @@ def execute_notebook(
     root: Path | None = None,
     log_output: bool = False,
     progress_bar: bool | None = None,
+    record: bool = False,
+    overrides: Mapping[str, Any] | None = None,
+    command: str | None = None,
 ) -> Path:
     """Execute ``notebooks/<name>.py`` with papermill; return the path of the executed ``.ipynb``.
+
+    ``record``: the notebook records its results cache (``cache="record"``; it must declare ``cache``);
+    ``overrides``: parameter values replacing the profile's (``--set``); ``command``: the command line the
+    recorded provenance names. In a cached profile the chapter's mode decides its parameters (:func:`chapter_run`).
 
     Parameters
     ----------
@@ -479,11 +633,9 @@ def execute_notebook(
     shutil.rmtree(fig_dir, ignore_errors=True)  # whatever is there afterwards was rebuilt by this run
     fig_dir.mkdir(parents=True)
 
-    params = dict(sections.get(name, {}))
+    modes = chapter_modes(profile, root, notebooks)
     # repo-relative when inside the repo (the kernel runs with cwd = root), so executed pages show no machine paths
-    params["out_dir"] = _rel(fig_dir, root) if fig_dir.is_relative_to(root) else str(fig_dir)
-    params["profile"] = prof_name
-    params["strict"] = True  # the book build fails on an undeclared FAIL (li2core.checks)
+    out_dir = _rel(fig_dir, root) if fig_dir.is_relative_to(root) else str(fig_dir)
 
     kernel, private = _ensure_kernel()
     nb = jupytext.read(notebooks[name])
@@ -499,6 +651,9 @@ def execute_notebook(
         declared = _declared_parameters(src)
         if declared is None:
             raise BookError(f"notebook '{name}' has no cell tagged 'parameters' (`# %% tags=[\"parameters\"]`)")
+        params, env = chapter_run(name, prof_name, sections, declared, modes=modes, record=record,
+                                  overrides=overrides, command=command, profile=profile, root=root)
+        params["out_dir"] = out_dir
         unknown = sorted(set(params) - set(declared) - set(INJECTED_PARAMETERS))
         if unknown:
             raise BookError(
@@ -510,7 +665,7 @@ def execute_notebook(
             _warn(f"notebook '{name}' does not declare {missing} in its parameters cell")
         _log(f"executing {name} (profile {prof_name}): {_short_params(params, root)}")
         try:
-            with _kernel_env(root):
+            with _kernel_env(root, env):
                 papermill.execute_notebook(
                     str(src),
                     str(executed),
@@ -745,10 +900,15 @@ def build(
     offline_math: bool = False,
     strict: bool = False,
     log_output: bool = False,
+    record: bool = False,
+    overrides: Mapping[str, Any] | None = None,
+    command: str | None = None,
     jobs: int | None = None,
 ) -> Path:
     """Execute the notebooks (all, or ``only``) with ``profile``, then build the HTML book.
 
+    ``record`` (only with ``only``): the notebooks write their results cache ``results/<name>/``; ``overrides``
+    replace profile values in every notebook run (``--set``); ``command``: the command line for the provenance.
     ``jobs`` notebooks execute at a time (default :func:`default_jobs`), each in its own kernel; the pages that
     read other chapters' outputs (:data:`RUNS_LAST`) start when all others have finished.
 
@@ -763,10 +923,17 @@ def build(
     if unknown:
         raise BookError(f"unknown notebook(s) {unknown}; have: {', '.join(notebooks) or 'none'}")
     prof_name, _ = load_profile(profile, root, notebooks)  # validate the whole profile up front
+    if record and not only:
+        raise BookError("--record needs --only NAME ...: record one chapter's cache at a time")
     _log(f"root {root}; python {sys.executable}; profile {prof_name}; notebooks: {', '.join(names) or 'none'}")
+    modes = chapter_modes(profile, root, notebooks)
+    if modes:
+        for m in CHAPTER_MODES:
+            _log(f"{prof_name}: {m}: {', '.join(n for n in names if modes[n] == m) or 'none'}")
 
     t_all = time.perf_counter()
-    times = _execute_all(names, profile, root, jobs=jobs, log_output=log_output)
+    times = _execute_all(names, profile, root, jobs=jobs, log_output=log_output, record=record,
+                         overrides=overrides, command=command)
     if not html:
         _summary(times, None, time.perf_counter() - t_all)
         return root / BOOK_DIR / EXECUTED_SUBDIR
@@ -796,20 +963,20 @@ def default_jobs() -> int:
     return max(1, min(2, cores))
 
 
-def _execute_one(name: str, profile: str | Path, root: Path, log_output: bool) -> float:
+def _execute_one(name: str, profile: str | Path, root: Path, log_output: bool, **kw: Any) -> float:
     t0 = time.perf_counter()
-    execute_notebook(name, profile, root=root, log_output=log_output)
+    execute_notebook(name, profile, root=root, log_output=log_output, **kw)
     return time.perf_counter() - t0
 
 
-def _worker(name: str, profile: str | Path, root: Path, log_output: bool) -> float:
+def _worker(name: str, profile: str | Path, root: Path, log_output: bool, **kw: Any) -> float:
     """What a worker process runs (a module-level name, so the pool can pickle it; it looks up
     :func:`_execute_one` at call time)."""
-    return _execute_one(name, profile, root, log_output)
+    return _execute_one(name, profile, root, log_output, **kw)
 
 
 def _execute_all(names: Sequence[str], profile: str | Path, root: Path, *, jobs: int | None,
-                 log_output: bool) -> dict[str, float]:
+                 log_output: bool, **kw: Any) -> dict[str, float]:
     """Execute ``names`` (``jobs`` at a time, each in a worker process) and return each one's wall time.
 
     The first failure stops the build: no new notebook starts, the ones running finish, then its
@@ -823,7 +990,7 @@ def _execute_all(names: Sequence[str], profile: str | Path, root: Path, *, jobs:
     times: dict[str, float] = {}
     if jobs == 1 or len(first) <= 1:
         for name in first:
-            times[name] = _execute_one(name, profile, root, log_output)
+            times[name] = _execute_one(name, profile, root, log_output, **kw)
     else:
         import concurrent.futures as cf
         import multiprocessing as mp
@@ -833,7 +1000,7 @@ def _execute_all(names: Sequence[str], profile: str | Path, root: Path, *, jobs:
         _log(f"executing {len(first)} notebooks, {jobs} at a time")
         errors: dict[str, BaseException] = {}
         with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("fork")) as pool:
-            futs = {pool.submit(_worker, n, profile, root, log_output): n for n in first}
+            futs = {pool.submit(_worker, n, profile, root, log_output, **kw): n for n in first}
             for fut in cf.as_completed(futs):
                 name = futs[fut]
                 try:
@@ -846,7 +1013,7 @@ def _execute_all(names: Sequence[str], profile: str | Path, root: Path, *, jobs:
             raise errors[min(errors, key=list(names).index)]
         times = {n: times[n] for n in first}
     for name in last:
-        times[name] = _execute_one(name, profile, root, log_output)
+        times[name] = _execute_one(name, profile, root, log_output, **kw)
     return times
 
 
@@ -868,6 +1035,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--only", nargs="+", action="extend", metavar="NAME",
                     help="execute only these notebooks (names of notebooks/NAME.py); others keep their last run")
     ap.add_argument("--no-html", dest="html", action="store_false", help="execute notebooks only; skip the HTML")
+    ap.add_argument("--record", action="store_true",
+                    help="with --only: the notebooks write their results cache results/NAME/ (li2core.results)")
+    ap.add_argument("--set", dest="overrides", action="append", metavar="NAME=VALUE",
+                    help="replace a profile value (YAML) in the notebooks run, e.g. --set seeds=5")
     ap.add_argument("--offline-math", action="store_true",
                     help="fail if MathJax cannot be made local (default: warn and use the CDN)")
     ap.add_argument("--strict", action="store_true", help="turn Sphinx warnings into errors")
@@ -889,8 +1060,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             for n, p in discover_notebooks(root).items():
                 print(f"{n}: {sections.get(n, {}) or '(notebook defaults)'}  [profile {prof}]")
             return 0
+        command = "python tools/build_book.py " + " ".join(shlex.quote(a) for a in
+                                                           (sys.argv[1:] if argv is None else argv))
         out = build(args.profile, args.only, args.html, offline_math=args.offline_math, strict=args.strict,
-                    log_output=args.log_output, jobs=args.jobs)
+                    log_output=args.log_output, record=args.record, overrides=parse_overrides(args.overrides),
+                    command=command, jobs=args.jobs)
     except NotebookFailed as exc:
         print(f"\nERROR: {exc}\nThe book was not built.", file=sys.stderr, flush=True)
         return 1

@@ -296,7 +296,7 @@ def _fake_runner(log: Path, fail: str | None = None, wait: bool = True):
     also started (so a passing test shows two really ran at once), then logs its end; ``fail`` raises."""
     import time as _time
 
-    def run(name: str, profile: object, root: Path, log_output: bool) -> float:
+    def run(name: str, profile: object, root: Path, log_output: bool, **kw: object) -> float:
         with open(log, "a") as f:
             f.write(f"start {name}\n")
         t0 = _time.perf_counter()
@@ -353,3 +353,80 @@ def test_a_failure_in_a_parallel_build_is_raised_and_the_notes_page_never_runs(t
 
 def test_default_jobs_is_at_most_two() -> None:
     assert 1 <= build_book.default_jobs() <= 2
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The results cache: --record, --set and cached profiles (the mode switch; no notebook is executed)
+# ---------------------------------------------------------------------------------------------------------
+CACHED = "base: paper\nfallback: ci\nlive: [b]\n"
+
+
+def test_chapter_modes_of_a_cached_profile(fake_root: Path) -> None:
+    write_profile(fake_root, "ci", "a: {M: 11}\nb: {M: 13}\n")
+    write_profile(fake_root, "paper", "a: {M: 71}\nb: {M: 97}\n")
+    write_profile(fake_root, "paper-cached", CACHED)
+    assert build_book.chapter_modes("paper", fake_root) is None  # a plain profile
+    assert build_book.chapter_modes("paper-cached", fake_root) == {"a": "fallback", "b": "live"}
+    (fake_root / "results" / "a").mkdir(parents=True)
+    (fake_root / "results" / "a" / "provenance.json").write_text("{}")
+    assert build_book.chapter_modes("paper-cached", fake_root) == {"a": "cached", "b": "live"}
+    # the sections: the base profile's for cached and live chapters, the fallback's for the others
+    (fake_root / "results" / "a" / "provenance.json").unlink()
+    assert build_book.load_profile("paper-cached", fake_root) == ("paper-cached", {"a": {"M": 11}, "b": {"M": 97}})
+    write_profile(fake_root, "bad-cached", "base: paper\nlive: [zz]\n")
+    with pytest.raises(build_book.BookError, match="'live' names no notebook"):
+        build_book.load_profile("bad-cached", fake_root)
+    write_profile(fake_root, "bad2-cached", "base: paper\nextra: 1\n")
+    with pytest.raises(build_book.BookError, match="unknown keys"):
+        build_book.load_profile("bad2-cached", fake_root)
+
+
+def test_chapter_run_is_the_mode_switch(fake_root: Path) -> None:
+    write_profile(fake_root, "ci", "a: {M: 11}\n")
+    write_profile(fake_root, "paper", "a: {M: 71, seeds: 15}\n")
+    write_profile(fake_root, "paper-cached", CACHED)
+    _, paper = build_book.load_profile("paper", fake_root)
+    declared = {"M": 0, "seeds": 0, "cache": "off"}
+    # plain profile: cache off; a notebook without a cache parameter gets none
+    params, env = build_book.chapter_run("a", "paper", paper, declared)
+    assert params == {"M": 71, "seeds": 15, "profile": "paper", "strict": True, "cache": "off"} and env == {}
+    assert "cache" not in build_book.chapter_run("a", "paper", paper, {"M": 0})[0]
+    # --record (with --set): cache record, the command for the provenance in the kernel's environment
+    params, env = build_book.chapter_run("a", "paper", paper, declared, record=True, overrides={"seeds": 5},
+                                         command="python tools/build_book.py --record")
+    assert params["cache"] == "record" and params["seeds"] == 5 and params["profile"] == "paper"
+    assert env == {build_book.COMMAND_ENV: "python tools/build_book.py --record"}
+    with pytest.raises(build_book.BookError, match="has no results cache"):
+        build_book.chapter_run("a", "paper", paper, {"M": 0}, record=True)
+    # cached profile: cached -> use (base parameters), fallback -> ci parameters and cache off
+    name, sections = build_book.load_profile("paper-cached", fake_root)
+    for mode, want_cache, want_prof, want_M in (("cached", "use", "paper-cached", 71), ("fallback", "off", "ci", 11)):
+        modes = {"a": mode, "b": "live"}
+        sec = {"a": {"M": 71 if mode == "cached" else 11}}
+        params, env = build_book.chapter_run("a", name, sec, declared, modes=modes, profile="paper-cached",
+                                             root=fake_root)
+        assert (params["cache"], params["profile"], params["M"]) == (want_cache, want_prof, want_M)
+        assert env == {build_book.MODE_ENV: f"{mode}:paper-cached"}
+    params, env = build_book.chapter_run("b", name, sections, {"M": 0}, modes={"a": "cached", "b": "live"},
+                                         profile="paper-cached", root=fake_root)
+    assert params["profile"] == "paper" and "cache" not in params and env[build_book.MODE_ENV] == "live:paper-cached"
+    with pytest.raises(build_book.BookError, match="needs a plain profile"):
+        build_book.chapter_run("a", name, sections, declared, modes={"a": "cached"}, record=True,
+                               profile="paper-cached", root=fake_root)
+
+
+def test_parse_overrides_and_record_needs_only(fake_root: Path) -> None:
+    assert build_book.parse_overrides(["seeds=5", "wds=[0.1, 0]", "lr=2e-4"]) == {"seeds": 5, "wds": [0.1, 0],
+                                                                                  "lr": 2e-4}
+    with pytest.raises(build_book.BookError, match="NAME=VALUE"):
+        build_book.parse_overrides(["seeds"])
+    write_profile(fake_root, "ci", "a: {}\n")
+    with pytest.raises(build_book.BookError, match="--record needs --only"):
+        build_book.build("ci", None, html=False, root=fake_root, record=True)
+
+
+def test_the_repository_cached_profile_is_valid() -> None:
+    modes = build_book.chapter_modes("paper-cached", ROOT)
+    assert modes is not None and set(modes) == set(build_book.discover_notebooks(ROOT))
+    for name, mode in modes.items():
+        assert mode != "cached" or (ROOT / "results" / name / "provenance.json").is_file()
