@@ -131,7 +131,8 @@ def baseline_run(
 # ----------------------------------------------------------------------------------------------
 # Roofline: the matrix products of one training step, alone.
 # ----------------------------------------------------------------------------------------------
-ROOFLINE_PRODUCTS = "sigma(XW) V (n x K x M), its V-gradient sigma(XW)^T dO (K x n x M), its sigma(XW)-gradient dO V^T (n x M x K)"
+ROOFLINE_PRODUCTS = ("sigma(XW) V (n x K x M), its V-gradient sigma(XW)^T dO (K x n x M), "
+                     "its sigma(XW)-gradient dO V^T (n x M x K)")
 
 
 def roofline_step_time(R: int, n: int, M: int, K: int, dev: torch.device, dtype: torch.dtype = torch.float32,

@@ -84,10 +84,12 @@ _COMBOS = list(itertools.product(["mse_class", "mse_sample", "nll"], ["sqr", "re
 
 @pytest.mark.parametrize(("loss", "act", "opt"), _COMBOS)
 def test_fast_step_equals_the_replaced_code_bit_for_bit(monkeypatch: pytest.MonkeyPatch, loss, act, opt) -> None:
-    # chunks of 1 or 2 runs (then the last one partial) over 50 epochs, every loss x activation x optimizer of the fast path
+    # chunks of 1 or 2 runs (then the last one partial) over 50 epochs, for every loss x activation x optimizer
     cfgs = _runs(loss=loss, activation=act, optimizer=opt)
     n = max(c.n_train for c in cfgs)
-    monkeypatch.setattr(_two_layer, "CHUNK_BYTES", (1 + (len(loss) + len(act)) % 2) * n * 13 * 4)  # 1 or 2 runs
+    runs = 1 + (len(loss) + len(act)) % 2  # 1 or 2 runs per chunk (CHUNK_BYTES is per thread)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 1)
+    monkeypatch.setattr(_two_layer, "CHUNK_BYTES", runs * n * 13 * 4)
     new = train(cfgs, device="cpu", progress=False, metrics="basic")
     with legacy():
         old = train(cfgs, device="cpu", progress=False, metrics="basic")
@@ -100,7 +102,9 @@ def test_fast_step_equals_the_replaced_code_bit_for_bit(monkeypatch: pytest.Monk
 def test_fast_paths_with_every_metric_equal_the_replaced_code(monkeypatch: pytest.MonkeyPatch, chunk) -> None:
     # metrics="all" takes the Gram path of the evaluation (one chunk) and the cosine distances of the step's weights
     cfgs = _runs(epochs=20)
-    monkeypatch.setattr(_two_layer, "CHUNK_BYTES", chunk * max(c.n_train for c in cfgs) * 13 * 4)
+    n = max(c.n_train for c in cfgs)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 1)
+    monkeypatch.setattr(_two_layer, "CHUNK_BYTES", chunk * n * 13 * 4)
     new = train(cfgs, device="cpu", progress=False, snapshots=[7])
     with legacy():
         old = train(cfgs, device="cpu", progress=False, snapshots=[7])
@@ -132,9 +136,18 @@ def test_the_chunks_fit_the_cache_and_mse_sample_is_not_chunked() -> None:
         return _train_module._Batch(cfgs, make_task(cfgs[0].group), torch.device("cpu"), METRIC_SETS["basic"]).model
 
     cfgs = [TrainConfig(group="Z41", train_frac=0.4, width=512, epochs=1, seed=s) for s in range(8)]
-    m = model(cfgs)
+    saved = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        m = model(cfgs)
+        torch.set_num_threads(2)
+        m2 = model(cfgs)
+    finally:
+        torch.set_num_threads(saved)
     assert m.chunk == 1 and m.chunk_eval == 1  # one run's (672, 512) float32 tensor is 1.4 MB > CHUNK_BYTES / 2
     assert [ch["s"] for ch in m._chunks] == [slice(r, r + 1) for r in range(8)]
+    assert m2.chunk == 2 and m2.chunk_eval == 2  # a run per thread (the grid of one run is 3.4 MB)
+    assert [ch["s"] for ch in m2._chunks] == [slice(r, r + 2) for r in range(0, 8, 2)]
     small = model([TrainConfig(group="Z7", width=8, epochs=1, seed=s) for s in range(5)])
     assert small.chunk == small.chunk_eval == 5
     for kw in [dict(loss="mse_sample"), dict(loss="nll"), dict(activation="silu"), dict(activation="relusqr")]:

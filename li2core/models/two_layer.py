@@ -85,7 +85,8 @@ def forward(W: torch.Tensor, V: torch.Tensor, a: torch.Tensor, b: torch.Tensor, 
 
 _GRAM_METRICS = frozenset({"G_F_norm", "G_F_loss_norm", "ftf_offdiag_ratio", "fft_offdiag_ratio", "fft_dist_ideal"})
 _COS_METRICS = frozenset({"dW_cos_dist", "dV_cos_dist"})
-#: target bytes of one chunk's (runs, n, K) tensor in :meth:`TwoLayer.step` (a few fit in a CPU's L2/L3 cache)
+#: target bytes, per torch thread, of one chunk's (runs, n, K) tensor in :meth:`TwoLayer.step` (a few fit in a CPU's
+#: L2/L3 cache)
 CHUNK_BYTES = 2**21
 #: activations whose forward and derivative are exactly rounded in every kernel (products, max, comparisons), so a
 #: chunk of runs gives the bits of the whole batch; the step and the evaluation chunk only these
@@ -144,8 +145,11 @@ class TwoLayer:
         R, M, K, dt, dev = self.R, self.M, self.K, self.dtype, self.dev
         n = self.n = int(data.tr_a.shape[1])
         item = torch.empty(0, dtype=dt).element_size()
-        c = max(1, min(R, CHUNK_BYTES // max(1, n * K * item)))
-        ce = max(1, min(R, CHUNK_BYTES // max(1, M * M * K * item)))
+        # CHUNK_BYTES per thread: with T threads a chunk has T times the runs that fit CHUNK_BYTES (at least one
+        # each), so that a batched product gives each thread whole matrices
+        T = max(1, torch.get_num_threads())
+        c = min(R, T * max(1, CHUNK_BYTES // max(1, n * K * item)))
+        ce = min(R, T * max(1, CHUNK_BYTES // max(1, M * M * K * item)))
         if dev.type != "cpu":  # a GPU has no such cache to fit and pays per kernel launch: one chunk
             c = ce = R
         if self.act not in _CHUNKED_ACTIVATIONS:
