@@ -18,7 +18,10 @@ on the same pairs. li2core evaluates every ``--eval-every`` epochs (default 10),
 same metrics as the baseline (``--metrics basic``: train/test accuracy and loss); ``--metrics all``
 adds G_F and the Gram-matrix ratios (n x n and K x K matrices per run and evaluation).
 
-Prints runs*epochs/s of both sides; the last line is ``speedup: X.XX`` (li2core / baseline).
+Prints runs*epochs/s of both sides and the roofline of the preset: the three matrix products of one li2core step
+(``sigma(XW) V``, ``sigma(XW)^T dO``, ``dO V^T``) timed alone on the same shapes, dtype and threads
+(:func:`roofline_step_time`), then ``roofline share: X %`` (li2core / roofline); the last line is
+``speedup: X.XX`` (li2core / baseline).
 
     python benchmarks/bench_train.py --preset cpu      # R 8,  M 41, K 512   (target >= 3x)
     python benchmarks/bench_train.py --preset gpu      # R 64, M 71, K 2048  (target >= 50x)
@@ -123,6 +126,54 @@ def baseline_run(
         loss.backward()
         opt.step()
     return evaluate()  # after the last step
+
+
+# ----------------------------------------------------------------------------------------------
+# Roofline: the matrix products of one training step, alone.
+# ----------------------------------------------------------------------------------------------
+ROOFLINE_PRODUCTS = ("sigma(XW) V (n x K x M), its V-gradient sigma(XW)^T dO (K x n x M), "
+                     "its sigma(XW)-gradient dO V^T (n x M x K)")
+
+
+def roofline_step_time(R: int, n: int, M: int, K: int, dev: torch.device, dtype: torch.dtype = torch.float32,
+                       steps: int = 10) -> float:
+    """Seconds of the three matrix products of one li2core training step on ``R`` runs, alone, per step.
+
+    The products are those the step computes as matrix products (:data:`ROOFLINE_PRODUCTS`): the output
+    ``O = F V`` with ``F = sigma(X W)`` ``(R, n, K)`` and ``V (R, K, M)``, the V-gradient ``F^T dO`` and the
+    F-gradient ``dO V^T`` with ``dO (R, n, M)``. ``X W`` and the W-gradient ``X^T dh`` are row lookups and row sums
+    in li2core (``X`` is one-hot); their dense equivalents would add two products and lower the bar, so they are not
+    counted. Each product writes into a preallocated output; it is timed both batched over the runs (one
+    ``torch.bmm``) and run by run (as li2core's CPU step chunks them), and the faster counts, so the result is a
+    bound on what any step with these products can do on this machine, at this dtype and thread count. Returns
+    the mean over ``steps`` steps after one warm-up step."""
+    g = torch.Generator(device="cpu").manual_seed(0)
+    F, V, dO = (torch.randn(*sh, generator=g, dtype=dtype).to(dev) for sh in ((R, n, K), (R, K, M), (R, n, M)))
+    O, dV, dF = torch.empty(R, n, M, dtype=dtype, device=dev), torch.empty_like(V), torch.empty_like(F)
+    Ft, Vt = F.transpose(1, 2), V.transpose(1, 2)
+
+    def batched() -> None:
+        torch.bmm(F, V, out=O)
+        torch.bmm(Ft, dO, out=dV)
+        torch.bmm(dO, Vt, out=dF)
+
+    def per_run() -> None:
+        for r in range(R):
+            s = slice(r, r + 1)
+            torch.bmm(F[s], V[s], out=O[s])
+            torch.bmm(Ft[s], dO[s], out=dV[s])
+            torch.bmm(dO[s], Vt[s], out=dF[s])
+
+    best = math.inf
+    for f in (batched, per_run):
+        f()
+        _sync(dev)
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            f()
+        _sync(dev)
+        best = min(best, (time.perf_counter() - t0) / steps)
+    return best
 
 
 # ----------------------------------------------------------------------------------------------
@@ -248,8 +299,9 @@ def main(argv: list[str] | None = None) -> float:
 
     # Timed runs; with --repeats > 1 the sides alternate and the fastest repeat of each counts
     # (robust to other load on a shared machine). CPU seconds of this process are shown as well.
-    t_base = t_li2 = c_base = c_li2 = math.inf
+    t_base = t_li2 = c_base = c_li2 = t_roof = math.inf
     for _ in range(a.repeats):
+        t_roof = min(t_roof, roofline_step_time(R, n_train, a.M, a.width, dev))
         _sync(dev)
         t0, c0 = time.perf_counter(), time.process_time()
         base_final = [baseline_run(group, a.train_frac, a.width, E, s, a.lr, a.weight_decay, dev) for s in range(B)]
@@ -263,6 +315,7 @@ def main(argv: list[str] | None = None) -> float:
         t_li2, c_li2 = min(t_li2, time.perf_counter() - t0), min(c_li2, time.process_time() - c0)
     rate_base = B * E / t_base
     rate_li2 = R * E / t_li2
+    rate_roof = R / t_roof
 
     rep = f"fastest of {a.repeats} repeats, " if a.repeats > 1 else ""
     print(
@@ -293,7 +346,10 @@ def main(argv: list[str] | None = None) -> float:
         + (f" (all {R}: test_acc {mean(li2_te):.3f})" if B < R else "")
         + "  [different init draws: means should be close, not equal]"
     )
+    print(f"roofline: {rate_roof:10.1f} runs*epochs/s   (the step's 3 matrix products alone, {ROOFLINE_PRODUCTS}; "
+          f"R {R}, n {n_train}, fastest of {a.repeats} x 10 steps, batched or run by run)")
     report_load(load0, dev)
+    print(f"roofline share: {100 * rate_li2 / rate_roof:.1f} %   (li2core / roofline)")
     speedup = rate_li2 / rate_base
     print(f"speedup: {speedup:.2f}")
     return speedup

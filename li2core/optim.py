@@ -121,6 +121,7 @@ class BatchedOptimizer:
         # decoupled decay factor 1 - lr * wd, formed in float64 (the author's Python floats), then cast
         self._decay = [self._bcast(1.0 - lr.double() * weight_decay.double(), p) for p in params]
         self._m = [torch.zeros_like(p) for p in params]
+        self._buf: list[tuple[torch.Tensor, torch.Tensor] | None] = [None] * len(params)
         self._v = [torch.zeros_like(p) if lay is None else None for p, lay in zip(params, self.layout)] \
             if name != "sgd" else []
 
@@ -152,13 +153,22 @@ class BatchedOptimizer:
                 X = newton_schulz5(m.mT if self.layout[i] == "transposed" else m)
                 p.sub_(lr * (X.mT if self.layout[i] == "transposed" else X))
                 continue
+            # the expressions of torch's Adam, written into two scratch buffers instead of new tensors
+            # (bitwise the same: each operation is the same elementwise kernel on the same operands)
+            tmp, upd = self._scratch(i, p)
             if self.name == "adamw":
                 p.mul_(1.0 - lr * wd)
             else:
-                g = g.add_(wd * p)
+                g = g.add_(torch.mul(wd, p, out=tmp))
             b1, b2 = self.betas
             m, v = self._m[i], self._v[i]
             m.lerp_(g, 1.0 - b1)
             v.mul_(b2).addcmul_(g, g, value=1.0 - b2)
-            denom = (v.sqrt() / math.sqrt(1.0 - b2**t)).add_(self.eps)
-            p.sub_((lr / (1.0 - b1**t)) * m / denom)
+            denom = torch.sqrt(v, out=tmp).div_(math.sqrt(1.0 - b2**t)).add_(self.eps)
+            p.sub_(torch.mul(lr / (1.0 - b1**t), m, out=upd).div_(denom))
+
+    def _scratch(self, i: int, p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Two buffers shaped like parameter ``i``, kept from step to step."""
+        if self._buf[i] is None:
+            self._buf[i] = (torch.empty_like(p), torch.empty_like(p))
+        return self._buf[i]

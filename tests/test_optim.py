@@ -244,3 +244,33 @@ def test_warmup_and_betas_match_torch_with_the_med_authors_lambda_lr(name):
             assert torch.equal(p, p0)  # lr 0 at the first step: no update, no decay
     with pytest.raises(ValueError, match=r"^warmup_steps: must be an integer >= 0"):
         BatchedOptimizer("adamw", [p], torch.ones(2), torch.ones(2), warmup_steps=-1)
+
+
+@pytest.mark.parametrize("name", ["adam", "adamw"])
+@pytest.mark.parametrize("warmup", [0, 3])
+def test_adam_with_scratch_buffers_equals_the_replaced_code_bit_for_bit(name, warmup):
+    # issue 13: Adam writes its temporaries into two kept buffers; the old code (tests/oracles_fast.py) made new
+    # tensors. Same elementwise kernels on the same operands, so the same bits: float32, 50 steps, per-run lr / wd.
+    from oracles_fast import _Old
+
+    g = torch.Generator().manual_seed(5)
+    lr, wd = torch.tensor([1e-2, 3e-3, 1e-1]), torch.tensor([2e-4, 0.0, 0.3])
+    init = [torch.randn(3, *s, generator=g) for s in [(7, 5), (33,), (2, 9, 4)]]
+    new, old = [p.clone() for p in init], [p.clone() for p in init]
+    o_new = BatchedOptimizer(name, new, lr, wd, warmup_steps=warmup)
+    o_old = BatchedOptimizer(name, old, lr, wd, warmup_steps=warmup)
+    for step in range(50):
+        grads = [torch.randn(p.shape, generator=g) * (1 + step % 5) for p in init]
+        keep = [gr.clone() for gr in grads]
+        o_new.step([gr.clone() for gr in grads])
+        _Old.opt_step(o_old, [gr.clone() for gr in grads])
+        for a, b in zip(new, old):
+            assert torch.equal(a, b), f"{name}: step {step + 1}"
+        assert all(torch.equal(a, b) for a, b in zip(grads, keep))  # the caller's grads were clones: untouched
+    assert all((a - b).abs().max() > 1e-3 for a, b in zip(new, init))
+    assert all(torch.equal(a, b) for a, b in zip(o_new._m + o_new._v, o_old._m + o_old._v))
+    # the scratch buffers are the optimizer's own, never a parameter, gradient or moment
+    bufs = [t for pair in o_new._buf for t in pair]
+    assert len(bufs) == 6
+    owned = new + o_new._m + o_new._v
+    assert not any(b.data_ptr() == t.data_ptr() for b in bufs for t in owned)

@@ -85,6 +85,12 @@ def forward(W: torch.Tensor, V: torch.Tensor, a: torch.Tensor, b: torch.Tensor, 
 
 _GRAM_METRICS = frozenset({"G_F_norm", "G_F_loss_norm", "ftf_offdiag_ratio", "fft_offdiag_ratio", "fft_dist_ideal"})
 _COS_METRICS = frozenset({"dW_cos_dist", "dV_cos_dist"})
+#: target bytes, per torch thread, of one chunk's (runs, n, K) tensor in :meth:`TwoLayer.step` (a few fit in a CPU's
+#: L2/L3 cache)
+CHUNK_BYTES = 2**21
+#: activations whose forward and derivative are exactly rounded in every kernel (products, max, comparisons), so a
+#: chunk of runs gives the bits of the whole batch; the step and the evaluation chunk only these
+_CHUNKED_ACTIVATIONS = frozenset({"sqr", "relu"})
 
 
 class TwoLayer:
@@ -116,6 +122,7 @@ class TwoLayer:
         self.R, self.M, self.K = len(cfgs), data.task.M, c0.width
         self.sigma, self.dsigma = activation(c0.activation)
         self.is_sqr = c0.activation == "sqr"
+        self.act = c0.activation
         self.loss = c0.loss
         Ws, Vs = zip(*(init_weights(self.M, self.K, c.seed, c.top_layer_init_multiplier, self.dtype) for c in cfgs))
         self.W = torch.stack(Ws).to(self.dev)
@@ -131,30 +138,106 @@ class TwoLayer:
         self.ib = (data.tr_b + self.M + off).reshape(-1)
         self.Y_tr = torch.nn.functional.one_hot(data.tr_y, self.M).to(self.dtype)
         self.basis = purity_basis(c0.group, self.dtype, self.dev) if "W_purity" in self.want else None
+        self._init_fast_path(data)
+
+    def _init_fast_path(self, data: BatchData) -> None:
+        """The step's chunks of runs and buffers (see :meth:`step`), and the evaluation's chunk size."""
+        R, M, K, dt, dev = self.R, self.M, self.K, self.dtype, self.dev
+        n = self.n = int(data.tr_a.shape[1])
+        item = torch.empty(0, dtype=dt).element_size()
+        # CHUNK_BYTES per thread: with T threads a chunk has T times the runs that fit CHUNK_BYTES (at least one
+        # each), so that a batched product gives each thread whole matrices
+        T = max(1, torch.get_num_threads())
+        c = min(R, T * max(1, CHUNK_BYTES // max(1, n * K * item)))
+        ce = min(R, T * max(1, CHUNK_BYTES // max(1, M * M * K * item)))
+        if dev.type != "cpu":  # a GPU has no such cache to fit and pays per kernel launch: one chunk
+            c = ce = R
+        if self.act not in _CHUNKED_ACTIVATIONS:
+            # silu / relusqr use exp / pow, whose vectorised and scalar (tail) kernels can round differently, and
+            # where a tensor's tail falls depends on its size: the whole batch at once, as before
+            c = ce = R
+        if self.loss != "mse_class":  # nll's exp, as above; mse_sample centres with a run-count-dependent product
+            c = R
+        self.chunk, self.chunk_eval = c, ce
+        self._dW, self._dV = torch.empty_like(self.W), torch.empty_like(self.V)
+        # whole-batch buffers, touched a chunk at a time: every run's matrices sit at the offsets (mod the
+        # allocator's 64-byte alignment) of the whole-batch tensors the unchunked code made, because MKL's
+        # gemm can round differently for operands at other alignments
+        h_buf = torch.empty(R, n, K, dtype=dt, device=dev)
+        f_buf = torch.empty_like(h_buf)
+        O_buf = torch.empty(R, n, M, dtype=dt, device=dev)
+        dO_buf = torch.empty_like(O_buf)
+        Wf = self.W.view(-1, K)
+        if self.loss == "mse_class":
+            # dLoss/dO = 2 w (O - mean_c O - (Y - 1/M)) with w = mask / n_r: the constants of losses.loss_and_grad,
+            # formed once; (2 diff) w = diff (2 w) exactly (a power-of-two scale)
+            mask = data.tr_mask.to(dt)
+            w2 = 2.0 * (mask / mask.sum(dim=-1, keepdim=True).clamp_min(1.0))[..., None]
+            Yc = self.Y_tr - 1.0 / M
+        self._chunks = []
+        for r0 in range(0, R, c):
+            r1, rows = min(R, r0 + c), slice(r0 * n, min(R, r0 + c) * n)
+            s = slice(r0, r1)
+            self._chunks.append(dict(
+                s=s, ia=self.ia[rows], ib=self.ib[rows], h=h_buf[s], f=f_buf[s], O=O_buf[s], dO=dO_buf[s],
+                V=self.V[s], Vt=self.V[s].transpose(1, 2), dV=self._dV[s], y=data.tr_y[s], mask=data.tr_mask[s],
+                Yc=Yc[s] if self.loss == "mse_class" else None, w2=w2[s] if self.loss == "mse_class" else None))
+        self._Wf, self._dWf = Wf, self._dW.view(-1, K)
+        self._grid: torch.Tensor | None = None
 
     @torch.no_grad()
     def step(self) -> None:
-        """One full-batch optimizer step with hand-written backward (checked against autograd in tests)."""
-        W, V, d = self.W, self.V, self.data
-        h = preact(W, d.tr_a, d.tr_b)
-        F = self.sigma(h)
-        O = torch.bmm(F, V)
-        _, dO = loss_and_grad(self.loss, O, d.tr_y, d.tr_mask)
-        dV = torch.bmm(F.transpose(1, 2), dO)
-        del F
-        if self.is_sqr:  # sigma'(h) = 2h: scale the small dO instead of forming 2h (bitwise the same)
-            dh = torch.bmm(dO.mul_(2.0), V.transpose(1, 2)).mul_(h)
-        else:
-            dh = torch.bmm(dO, V.transpose(1, 2)).mul_(self.dsigma(h))
-        del h
-        dW = torch.zeros(self.R * 2 * self.M, self.K, dtype=W.dtype, device=W.device)
-        dh = dh.view(-1, self.K)
-        dW.index_add_(0, self.ia, dh).index_add_(0, self.ib, dh)
-        self.opt.step([dW.view_as(W), dV])
+        """One full-batch optimizer step with hand-written backward (checked against autograd in tests).
+
+        The runs go through in chunks of :attr:`chunk` runs, so that a chunk's ``(n, K)`` tensors (pre-activation,
+        activation, its gradient) stay in the CPU's cache between the products, into buffers kept from step to
+        step. Every operation is per run, so chunking changes no number (``tests/test_fast_paths.py`` checks the
+        metrics and weights bit for bit against the unchunked code it replaced, ``tests/oracles_fast.py``)."""
+        K, Wf, dWf = self.K, self._Wf, self._dWf
+        dWf.zero_()
+        for ch in self._chunks:
+            ia, ib, f = ch["ia"], ch["ib"], ch["f"]
+            hf = torch.index_select(Wf, 0, ia, out=ch["h"].view(-1, K))  # X W as two row lookups
+            hf.add_(torch.index_select(Wf, 0, ib, out=f.view(-1, K)))
+            h = ch["h"]
+            F = torch.mul(h, h, out=f) if self.is_sqr else f.copy_(self.sigma(h))
+            O = torch.bmm(F, ch["V"], out=ch["O"])
+            if ch["Yc"] is not None:  # mse_class: the gradient of losses.loss_and_grad without the loss value
+                dO = torch.sub(O, O.mean(dim=-1, keepdim=True), out=ch["dO"]).sub_(ch["Yc"]).mul_(ch["w2"])
+            else:
+                dO = ch["dO"].copy_(loss_and_grad(self.loss, O, ch["y"], ch["mask"])[1])
+            torch.bmm(F.transpose(1, 2), dO, out=ch["dV"])
+            if self.is_sqr:  # sigma'(h) = 2h: scale the small dO instead of forming 2h (bitwise the same)
+                dh = torch.bmm(dO.mul_(2.0), ch["Vt"], out=f).mul_(h)
+            else:
+                dh = torch.bmm(dO, ch["Vt"], out=f).mul_(self.dsigma(h))
+            dh = dh.view(-1, K)
+            dWf.index_add_(0, ia, dh).index_add_(0, ib, dh)
+        self.opt.step([self._dW, self._dV])
 
     def prev_state(self) -> tuple[torch.Tensor, torch.Tensor] | None:
         """Copies of ``(W, V)`` for the next evaluation's cosine distances (``None`` when not requested)."""
         return (self.W.clone(), self.V.clone()) if self.want & _COS_METRICS else None
+
+    def _outputs_all(self, W: torch.Tensor, V: torch.Tensor) -> torch.Tensor:
+        """``sigma(X W) V`` on all ``M^2`` pairs, ``(r, M^2, M)``, computed :attr:`chunk_eval` runs at a time so that a
+        chunk's ``(M^2, K)`` activation stays in cache; each run's numbers are those of the unchunked
+        ``torch.bmm(sigma(preact_grid(W)), V)`` (per-run operations only)."""
+        r, M, K = W.shape[0], self.M, self.K
+        O = torch.empty(r, M * M, M, dtype=W.dtype, device=W.device)
+        c = self.chunk_eval
+        # a whole-slice buffer (the offsets of the unchunked code's tensor, see _init_fast_path), kept on the CPU
+        grid = self._grid if self._grid is not None and self._grid.shape[0] >= r else \
+            torch.empty(r, M, M, K, dtype=W.dtype, device=W.device)
+        if W.device.type == "cpu":
+            self._grid = grid
+        for r0 in range(0, r, c):
+            r1 = min(r, r0 + c)
+            g = torch.add(W[r0:r1, :M, None, :], W[r0:r1, None, M:, :], out=grid[r0:r1])
+            g = g.view(r1 - r0, M * M, K)
+            F = g.mul_(g) if self.is_sqr else g.copy_(self.sigma(g))  # in the buffer: its alignment
+            torch.bmm(F, V[r0:r1], out=O[r0:r1])
+        return O
 
     @torch.no_grad()
     def evaluate(
@@ -162,12 +245,13 @@ class TwoLayer:
     ) -> dict[str, torch.Tensor]:
         """Runs ``s``: ``score(sigma(X W) V)`` on all pairs, then the requested Gram / ``G_F`` / cosine metrics."""
         W, V = self.W[s], self.V[s]
-        Fa = self.sigma(preact_grid(W))
-        Oa = torch.bmm(Fa, V)
-        score(Oa)
-        del Oa
-        out: dict[str, torch.Tensor] = {}
         want = self.want
+        if want & _GRAM_METRICS:
+            Fa = self.sigma(preact_grid(W))
+            score(torch.bmm(Fa, V))
+        else:  # only the outputs: chunk by chunk of runs, in cache, into buffers (the same numbers)
+            score(self._outputs_all(W, V))
+        out: dict[str, torch.Tensor] = {}
         if want & _GRAM_METRICS:
             r, N = Fa.shape[0], Fa.shape[1]
             rows = (self.data.tr_idx[s] + (torch.arange(r, device=self.dev) * N)[:, None]).reshape(-1)
@@ -183,8 +267,6 @@ class TwoLayer:
                 out["ftf_offdiag_ratio"] = ftf_offdiag_ratio(F, mask)
             if want & {"fft_offdiag_ratio", "fft_dist_ideal"}:
                 out["fft_offdiag_ratio"], out["fft_dist_ideal"] = fft_ratios(F, mask)
-        else:
-            del Fa
         if prev is not None:
             W_prev, V_prev = prev
             out["dW_cos_dist"] = cos_dist(W_prev[s], W)
