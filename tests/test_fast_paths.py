@@ -129,6 +129,22 @@ def test_fast_paths_at_the_benchmark_shapes_equal_the_replaced_code(threads) -> 
     _same(new, old)
 
 
+def test_the_numbers_do_not_depend_on_the_thread_count() -> None:
+    # what lets the parallel book build cap each kernel at cores // jobs threads (tools/build_book.py,
+    # kernel_thread_env) without changing a page: fig3_grokking's ci shapes, every metric, 1 and 2 threads
+    cfgs = [TrainConfig(group="Z41", train_frac=0.4, width=512, epochs=12, eval_every=4, seed=s, lr=1e-3,
+                        weight_decay=w) for s in range(2) for w in (6e-4, 0.0)]
+    saved = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one = train(cfgs, device="cpu", progress=False)
+        torch.set_num_threads(2)
+        two = train(cfgs, device="cpu", progress=False)
+    finally:
+        torch.set_num_threads(saved)
+    _same(one, two)
+
+
 def test_the_chunks_fit_the_cache_and_mse_sample_is_not_chunked() -> None:
     from li2core.models import BatchData  # noqa: F401  (the seam's data type, built by the trainer)
 

@@ -15,12 +15,13 @@ Steps
    (or empty) section means "the notebook's own defaults". Sections must name existing notebooks and
    parameters must be declared in the notebook's ``parameters`` cell; anything else is an error (typos in a
    profile must not silently fall back to defaults).
-3. For each notebook (``--jobs N`` at a time, default the CPU cores but at most 2; the Notes page, which reads
-   the other chapters' ``checks.json``, after all others): convert it to ``.ipynb`` with jupytext, execute it with papermill in a kernel running
-   *this* interpreter (``sys.executable``), with the working directory at the repository root and the
-   parameters ``profile section + out_dir=<abs path of book/figures/<name>> + profile=<profile name>``.
-   The executed notebook is written to ``book/_executed/<name>.ipynb``. The figure folder is emptied first,
-   so whatever is in it afterwards was rebuilt by this run. If a cell fails (e.g. the checks cell), the build
+3. For each notebook (``--jobs N`` at a time, default the CPU cores but at most 2, each kernel on cores / N
+   threads; the Notes page, which reads the other chapters' ``checks.json``, after all others): convert it
+   to ``.ipynb`` with jupytext, execute it with papermill in a kernel running *this* interpreter
+   (``sys.executable``), with the working directory at the repository root and the parameters
+   ``profile section + out_dir=<abs path of book/figures/<name>> + profile=<profile name>``. The executed
+   notebook is written to ``book/_executed/<name>.ipynb``. The figure folder is emptied first, so whatever
+   is in it afterwards was rebuilt by this run. If a cell fails (e.g. the checks cell), the build
    stops with a non-zero exit naming the notebook and the failing cell's error; the partial notebook is kept
    as ``book/_executed/<name>.failed.ipynb`` and no HTML is built.
 4. Unless ``--no-html``: make MathJax local (``npm pack mathjax@3`` -> ``book/_static/mathjax/``, cached), run
@@ -949,18 +950,40 @@ def build(
 RUNS_LAST: tuple[str, ...] = ("notes_on_the_paper",)
 
 
+def _usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 def default_jobs() -> int:
     """Notebooks executed at a time by default: the usable CPU cores, at most 2.
 
     Most chapters run torch on one thread (small tensors), so two kernels use a 2-core machine fully; more would
-    only contend. Each kernel is a separate process, and every chapter seeds its own draws, so the numbers do
-    not depend on ``jobs``.
+    only contend. Each kernel is a separate process, and every chapter seeds its own draws.
     """
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(2, cores))
+    return max(1, min(2, _usable_cores()))
+
+
+#: The thread-count variables a parallel build sets for its kernels (:func:`kernel_thread_env`).
+THREAD_VARS: tuple[str, ...] = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+def kernel_thread_env(jobs: int, cores: int | None = None,
+                      environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment that caps each kernel's threads when ``jobs`` notebooks run at once: ``cores // jobs``
+    (at least 1) for torch's OpenMP pool, MKL and numpy's OpenBLAS (:data:`THREAD_VARS`).
+
+    Without it every kernel starts as many threads as there are cores, and two kernels that both use them
+    (e.g. fig3_grokking's full-batch steps) oversubscribe the machine: measured on 2 cores, fig3_grokking took
+    269 s beside another kernel against 39 s alone. ``{}`` for ``jobs == 1``; a variable the caller has set
+    (``environ``, default ``os.environ``) is kept, so ``OMP_NUM_THREADS=4 make book`` still decides."""
+    if jobs <= 1:
+        return {}
+    environ = os.environ if environ is None else environ
+    n = str(max(1, (cores or _usable_cores()) // jobs))
+    return {k: n for k in THREAD_VARS if not environ.get(k)}
 
 
 def _execute_one(name: str, profile: str | Path, root: Path, log_output: bool, **kw: Any) -> float:
@@ -969,9 +992,12 @@ def _execute_one(name: str, profile: str | Path, root: Path, log_output: bool, *
     return time.perf_counter() - t0
 
 
-def _worker(name: str, profile: str | Path, root: Path, log_output: bool, **kw: Any) -> float:
+def _worker(name: str, profile: str | Path, root: Path, log_output: bool, threads: Mapping[str, str],
+            **kw: Any) -> float:
     """What a worker process runs (a module-level name, so the pool can pickle it; it looks up
-    :func:`_execute_one` at call time)."""
+    :func:`_execute_one` at call time). ``threads`` (:func:`kernel_thread_env`) goes into this process's
+    environment, which the kernels it starts inherit."""
+    os.environ.update(threads)
     return _execute_one(name, profile, root, log_output, **kw)
 
 
@@ -997,10 +1023,12 @@ def _execute_all(names: Sequence[str], profile: str | Path, root: Path, *, jobs:
 
         _ensure_kernel()  # once, in this process: the workers inherit JUPYTER_PATH
         _prepare_matplotlib(root)
-        _log(f"executing {len(first)} notebooks, {jobs} at a time")
+        threads = kernel_thread_env(jobs)
+        cap = f", each kernel on {next(iter(threads.values()))} thread(s)" if threads else ""
+        _log(f"executing {len(first)} notebooks, {jobs} at a time{cap}")
         errors: dict[str, BaseException] = {}
         with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("fork")) as pool:
-            futs = {pool.submit(_worker, n, profile, root, log_output, **kw): n for n in first}
+            futs = {pool.submit(_worker, n, profile, root, log_output, threads, **kw): n for n in first}
             for fut in cf.as_completed(futs):
                 name = futs[fut]
                 try:

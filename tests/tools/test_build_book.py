@@ -355,6 +355,35 @@ def test_default_jobs_is_at_most_two() -> None:
     assert 1 <= build_book.default_jobs() <= 2
 
 
+def test_kernel_threads_are_the_cores_shared_by_the_jobs() -> None:
+    env = build_book.kernel_thread_env
+    assert env(1, cores=2, environ={}) == {}  # one notebook at a time: torch's default
+    assert env(2, cores=2, environ={}) == {k: "1" for k in build_book.THREAD_VARS}
+    assert env(2, cores=16, environ={}) == {k: "8" for k in build_book.THREAD_VARS}
+    assert env(3, cores=2, environ={}) == {k: "1" for k in build_book.THREAD_VARS}  # at least one
+    kept = env(2, cores=16, environ={"OMP_NUM_THREADS": "4"})  # the caller's choice stays
+    assert kept == {"MKL_NUM_THREADS": "8", "OPENBLAS_NUM_THREADS": "8"}
+
+
+def test_a_parallel_build_caps_each_kernels_threads(tmp_path, monkeypatch, no_kernel) -> None:
+    """The workers (whose kernels inherit their environment) get cores // jobs threads."""
+    log = tmp_path / "log"
+
+    def run(name: str, profile: object, root: Path, log_output: bool, **kw: object) -> float:
+        with open(log, "a") as f:
+            f.write(f"{name} {os.environ.get('OMP_NUM_THREADS')} {os.environ.get('OPENBLAS_NUM_THREADS')}\n")
+        return 0.0
+
+    for k in build_book.THREAD_VARS:
+        monkeypatch.delenv(k, raising=False)
+    monkeypatch.setattr(build_book, "_usable_cores", lambda: 6)
+    monkeypatch.setattr(build_book, "_execute_one", run)
+    build_book._execute_all(["a", "b", "notes_on_the_paper"], "ci", tmp_path, jobs=2, log_output=False)
+    lines = sorted(log.read_text().splitlines())
+    assert lines == ["a 3 3", "b 3 3", "notes_on_the_paper None None"]  # the Notes page runs alone, uncapped
+    assert "OMP_NUM_THREADS" not in os.environ  # the driver's own environment is untouched
+
+
 # ---------------------------------------------------------------------------------------------------------
 # The results cache: --record, --set and cached profiles (the mode switch; no notebook is executed)
 # ---------------------------------------------------------------------------------------------------------
