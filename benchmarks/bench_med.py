@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import platform
 import random
 import sys
 import time
@@ -52,7 +51,7 @@ from torch import nn, optim
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import li2core  # noqa: E402
-from bench_train import _loadavg, _sync, parse_with_presets, report_load  # noqa: E402
+from bench_train import _loadavg, _sync, parse_with_presets, print_environment, report_load  # noqa: E402
 
 from li2core.models.transformer import init_transformer  # noqa: E402
 from li2core.tasks import make_task, split_pairs  # noqa: E402
@@ -398,9 +397,7 @@ def main(argv: list[str] | None = None) -> float:
     R, B, E, ev = a.runs, a.baseline_runs, a.epochs, a.eval_every
     c0 = _configs(a, E, ev)[0]
 
-    print(f"torch {torch.__version__}, python {platform.python_version()}, li2core {li2core.__version__}")
-    dev_name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor() or platform.machine()
-    print(f"device: {dev} ({dev_name}), torch threads: {torch.get_num_threads()}, cpu count: {os.cpu_count()}")
+    print_environment(dev)
     print(f"config: preset={a.preset} task=add mod p={a.p} family=transformer layers={c0.n_layers} "
           f"d_model={c0.d_model} heads={c0.n_heads} d_mlp={c0.width} split=shuffle train_frac={a.train_frac} "
           f"n_train={c0.n_train} n_test={a.p * a.p - c0.n_train} epochs={E} runs R={R} adamw lr={c0.lr} "

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -41,7 +40,8 @@ try:
 except ImportError:  # run as a script from a checkout without `pip install -e .`
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     import li2core
-from bench_train import _loadavg, _sync, baseline_run, parse_with_presets  # noqa: E402  (the one-config-per-loop baseline)
+# the one-config-per-loop baseline, and the environment line every benchmark prints
+from bench_train import _loadavg, _sync, baseline_run, parse_with_presets, print_environment  # noqa: E402
 
 from li2core import TrainConfig, sweep  # noqa: E402
 
@@ -119,9 +119,7 @@ def main(argv: list[str] | None = None) -> float:
     cfgs = _configs(a, a.epochs)
     R, E = len(cfgs), a.epochs
     n_groups = len(a.Ms)
-    print(f"torch {torch.__version__}, python {platform.python_version()}, li2core {li2core.__version__}")
-    dev_name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor() or platform.machine()
-    print(f"device: {dev} ({dev_name}), torch threads: {torch.get_num_threads()}, cpu count: {os.cpu_count()}")
+    print_environment(dev)
     print(f"grid: preset={a.preset} Z_M for M={a.Ms} x p = r ln M / M for r={a.ratios} (clipped to 0.9) x "
           f"{a.seeds} seeds = {R} runs; K={a.width}, {E} epochs, adam lr={a.lr:g} wd={a.weight_decay:g}, sqr, mse_class")
     bl = "all runs" if a.baseline_runs is None else f"{a.baseline_runs} run(s) per group, extrapolated to all {R} runs"

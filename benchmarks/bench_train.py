@@ -44,6 +44,7 @@ except ImportError:  # run as a script from a checkout without `pip install -e .
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     import li2core
 from li2core import TrainConfig
+from li2core.results import device_name
 from li2core.tasks import make_task, split
 
 PRESETS = {
@@ -266,6 +267,13 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return a
 
 
+def print_environment(dev: torch.device) -> None:
+    """The versions and the device (``li2core.results.device_name``: the CPU model, cores and torch threads, or
+    the GPU's name) every benchmark prints first."""
+    print(f"torch {torch.__version__}, python {platform.python_version()}, li2core {li2core.__version__}")
+    print(f"device: {dev}, {device_name(dev)}")
+
+
 def main(argv: list[str] | None = None) -> float:
     a = _parse(argv)
     if a.threads:
@@ -275,9 +283,7 @@ def main(argv: list[str] | None = None) -> float:
     group = f"Z{a.M}"
     n_train = _configs(a, 1)[0].n_train
 
-    print(f"torch {torch.__version__}, python {platform.python_version()}, li2core {li2core.__version__}")
-    dev_name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor() or platform.machine()
-    print(f"device: {dev} ({dev_name}), torch threads: {torch.get_num_threads()}, cpu count: {os.cpu_count()}")
+    print_environment(dev)
     print(
         f"config: preset={a.preset} group={group} M={a.M} K={a.width} train_frac={a.train_frac} "
         f"n_train={n_train} n_test={a.M * a.M - n_train} epochs={E} runs R={R} lr={a.lr} wd={a.weight_decay} "
