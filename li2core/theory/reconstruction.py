@@ -73,11 +73,24 @@ def reconstruct(
     F = sig(W[p.a] + W[p.M + p.b])  # (n, K)
     Y = _onehot_labels(p, W.dtype)
     Ft, Yt = center(F), center(Y)
-    pinv = torch.linalg.pinv(Ft, rtol=rtol)
-    V = pinv @ Yt
+    V, rank = _min_norm_lstsq(Ft, Yt, rtol)
     res = float((Yt - Ft @ V).norm() / Yt.norm())
-    rank = int(torch.linalg.matrix_rank(Ft))
     return Reconstruction(V=V, residual=res, F=F, rank=rank)
+
+
+def _min_norm_lstsq(A: torch.Tensor, B: torch.Tensor, rtol: float | None) -> tuple[torch.Tensor, int]:
+    """``(pinv(A, rtol) @ B, matrix_rank(A))`` from one SVD of ``A`` (the two torch calls take one each).
+
+    The cut-offs are torch's: the pseudo-inverse drops singular values ``<= rtol * s_max`` (``rtol = None``:
+    ``max(m, n) eps``, :func:`torch.linalg.pinv`), the rank counts those ``> max(m, n) eps s_max``
+    (:func:`torch.linalg.matrix_rank`'s default, whatever ``rtol`` is)."""
+    U, S, Vh = torch.linalg.svd(A, full_matrices=False)
+    eps = torch.finfo(S.dtype).eps * max(A.shape[-2], A.shape[-1])
+    s_max = S[0] if S.numel() else S.new_zeros(())
+    keep = S > (eps if rtol is None else rtol) * s_max
+    s_inv = torch.where(keep, 1.0 / torch.where(keep, S, torch.ones_like(S)), torch.zeros_like(S))
+    X = Vh.mH @ (s_inv[:, None].to(U.dtype) * (U.mH @ B.to(U.dtype)))
+    return X, int((S > eps * s_max).sum())
 
 
 def reconstruct_complex(
@@ -112,15 +125,13 @@ def reconstruct_complex(
     K = W.shape[1]
     if readout == "real":
         A = torch.cat([Ft.real, -Ft.imag], dim=1)
-        x = torch.linalg.pinv(A, rtol=rtol) @ Yt
+        x, rank = _min_norm_lstsq(A, Yt, rtol)
         V = torch.complex(x[:K], x[K:])
         R = Yt - A @ x
-        rank = int(torch.linalg.matrix_rank(A))
     else:
         Yc = Yt.to(W.dtype)
-        V = torch.linalg.pinv(Ft, rtol=rtol) @ Yc
+        V, rank = _min_norm_lstsq(Ft, Yc, rtol)
         R = Yc - Ft @ V
-        rank = int(torch.linalg.matrix_rank(Ft))
     return Reconstruction(V=V, residual=float(R.norm() / Yt.norm()), F=F, rank=rank)
 
 

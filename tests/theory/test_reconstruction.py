@@ -172,3 +172,24 @@ def test_complex_counts():
     assert th.reconstruct_complex(Wg, f"Z{M}", "complex").residual < 1e-10
     assert th.reconstruct_complex(Wg[:, : 2 * (M - 1)], f"Z{M}", "complex").residual > 1e-2
     assert th.feature_rank(Wg[:, :: M - 1], f"Z{M}") == 6  # character 1 only: 3 complex = 6 real dimensions
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.complex128])
+@pytest.mark.parametrize("rtol", [None, 1e-6])
+def test_one_svd_gives_torchs_pseudo_inverse_and_rank(dtype, rtol):
+    # reconstruct's least squares (_min_norm_lstsq) against torch.linalg.pinv and matrix_rank, on a rank-deficient
+    # matrix (rank 7 of 20 columns) with singular values spread over 8 decades
+    from li2core.theory.reconstruction import _min_norm_lstsq
+
+    g = torch.Generator().manual_seed(3)
+    L = torch.randn(60, 7, generator=g, dtype=dtype) * torch.logspace(0, -8, 7, dtype=torch.float64)
+    A = L @ torch.randn(7, 20, generator=g, dtype=dtype)
+    B = torch.randn(60, 5, generator=g, dtype=dtype)
+    X, rank = _min_norm_lstsq(A, B, rtol)
+    ref = torch.linalg.pinv(A, rtol=rtol) @ B
+    assert rank == int(torch.linalg.matrix_rank(A))
+    assert torch.allclose(X, ref, rtol=1e-9, atol=1e-9 * float(ref.abs().max()))
+    assert rank == 7
+    if rtol is not None:  # the cut-off is in force: it drops two of the 7 (singular values 1.6e-7, 7.8e-9 of s_max)
+        S = torch.linalg.svdvals(A)
+        assert int((S > rtol * S[0]).sum()) == 5
