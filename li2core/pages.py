@@ -174,7 +174,7 @@ _MODE_NOTES = {
     "live": "its paper-scale numbers need no training (theory), so this build computed them live at the paper "
             "profile's size.",
     "fallback": "this chapter has no results cache yet, so it shows the `ci` profile's (small) size, computed "
-                "live; the README lists what still needs a GPU.",
+                "live; the README's results-cache section says what each such chapter still needs (most: a GPU).",
     "cached": "its figures and checks come from the results cache (see the note on the page).",
 }
 
