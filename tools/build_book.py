@@ -15,7 +15,7 @@ Steps
    (or empty) section means "the notebook's own defaults". Sections must name existing notebooks and
    parameters must be declared in the notebook's ``parameters`` cell; anything else is an error (typos in a
    profile must not silently fall back to defaults).
-3. For each notebook (``--jobs N`` at a time, default the CPU cores but at most 2, each kernel on cores / N
+3. For each notebook (``--jobs N`` at a time, default the CPU cores but at most 8, each kernel on cores / N
    threads; the Notes page, which reads the other chapters' ``checks.json``, after all others): convert it
    to ``.ipynb`` with jupytext, execute it with papermill in a kernel running *this* interpreter
    (``sys.executable``), with the working directory at the repository root and the parameters
@@ -957,13 +957,34 @@ def _usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def default_jobs() -> int:
-    """Notebooks executed at a time by default: the usable CPU cores, at most 2.
+#: The most notebooks a build runs at a time by default (:func:`default_jobs`).
+MAX_DEFAULT_JOBS = 8
+#: Memory set aside per kernel by :func:`default_jobs`: the trainer's CPU batches plan for 3 GiB
+#: (``li2core.train``'s memory budget), plus the kernel itself.
+JOB_MEMORY = 4 * 2**30
 
-    Most chapters run torch on one thread (small tensors), so two kernels use a 2-core machine fully; more would
-    only contend. Each kernel is a separate process, and every chapter seeds its own draws.
+
+def _memory_bytes() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not available on this platform
+        return None
+
+
+def default_jobs(cores: int | None = None, memory: int | None = None) -> int:
+    """Notebooks executed at a time by default: the usable CPU cores (``cores``, default this machine's), at most
+    :data:`MAX_DEFAULT_JOBS` and at most one per :data:`JOB_MEMORY` of ``memory`` (bytes, default this machine's
+    RAM; ignored when unknown), at least 1.
+
+    Most chapters run torch on one thread (small tensors), so a kernel per core uses the machine fully; more would
+    only contend (:func:`kernel_thread_env` shares the cores out). Each kernel is a separate process, and every
+    chapter seeds its own draws.
     """
-    return max(1, min(2, _usable_cores()))
+    jobs = min(MAX_DEFAULT_JOBS, cores or _usable_cores())
+    memory = memory or _memory_bytes()
+    if memory:
+        jobs = min(jobs, memory // JOB_MEMORY)
+    return max(1, jobs)
 
 
 #: The thread-count variables a parallel build sets for its kernels (:func:`kernel_thread_env`).
@@ -1072,7 +1093,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--strict", action="store_true", help="turn Sphinx warnings into errors")
     ap.add_argument("--log-output", action="store_true", help="stream the notebooks' cell output while executing")
     ap.add_argument("--jobs", type=int, default=None, metavar="N",
-                    help="execute N notebooks at a time (default: the CPU cores, at most 2)")
+                    help="execute N notebooks at a time (default: the CPU cores, at most 8)")
     ap.add_argument("--list", action="store_true", help="list the notebooks and the profile's parameters, then exit")
     args = ap.parse_args(argv)
     if args.log_output:

@@ -351,8 +351,12 @@ def test_a_failure_in_a_parallel_build_is_raised_and_the_notes_page_never_runs(t
         build_book._execute_all(["a"], "ci", tmp_path, jobs=0, log_output=False)
 
 
-def test_default_jobs_is_at_most_two() -> None:
-    assert 1 <= build_book.default_jobs() <= 2
+def test_default_jobs_is_a_kernel_per_core_up_to_eight_and_one_per_4_gib() -> None:
+    big = 2**40
+    assert [build_book.default_jobs(c, big) for c in (1, 2, 4, 8, 16, 64)] == [1, 2, 4, 8, 8, 8]
+    gib = 2**30
+    assert [build_book.default_jobs(16, m * gib) for m in (2, 4, 8, 16, 24, 128)] == [1, 1, 2, 4, 6, 8]
+    assert 1 <= build_book.default_jobs() <= min(8, build_book._usable_cores())
 
 
 def test_kernel_threads_are_the_cores_shared_by_the_jobs() -> None:
