@@ -89,8 +89,8 @@ if fig13_M not in Ms or not 0 < fig13_epochs <= epochs:
                      f"got {fig13_M!r}, {fig13_epochs!r}")
 for name, value in dict(imag_init=imag_init, ridge=ridge, eval_every=eval_every, grok_thr=GROK_THRESHOLD,
                         Ms_md="{" + ", ".join(str(M) for M in Ms) + "}", K=width, train_frac=train_frac, lr=lr,
-                        wd=weight_decay, seed_max=seeds - 1, epochs=epochs, profile=profile, fig13_M=fig13_M,
-                        fig13_epochs=fig13_epochs).items():
+                        wd=weight_decay, seeds=seeds, seed_max=seeds - 1, epochs=epochs, profile=profile,
+                        fig13_M=fig13_M, fig13_epochs=fig13_epochs).items():
     pages.glue(name, value)
 print(f"profile={profile}: M in {Ms}, K={width}, {seeds} seeds, {epochs} epochs")
 print(f"variants {list(ch.VARIANTS)}")

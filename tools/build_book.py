@@ -836,6 +836,15 @@ def _check_toc(root: Path) -> None:
         raise BookError(f"_toc.yml lists files that do not exist: {', '.join(missing)}{hint}")
 
 
+_GLUE_MISS = re.compile(r"([^\s:]+\.ipynb)(?::\d+)?: WARNING: No key '([^']+)' found in glue data")
+
+
+def glue_misses(log: str) -> list[str]:
+    """``"<page>: '<key>'"`` for every ``{glue}`` role of the Sphinx output ``log`` whose key the page's notebook
+    never glued (myst-nb warns and renders nothing: a number missing from the prose)."""
+    return [f"{Path(m.group(1)).stem}: '{m.group(2)}'" for m in _GLUE_MISS.finditer(_ANSI.sub("", log))]
+
+
 def build_html(root: Path | None = None, local_math: bool = True, strict: bool = False) -> Path:
     """Run ``jupyter-book build`` at the repository root; return the absolute path of ``index.html``.
 
@@ -863,10 +872,19 @@ def build_html(root: Path | None = None, local_math: bool = True, strict: bool =
     (root / BOOK_DIR / "_static").mkdir(parents=True, exist_ok=True)  # html_static_path entry
     _log("building HTML: jupyter-book " + " ".join(cmd[3:]))
     sys.stdout.flush()
-    proc = subprocess.run(cmd, cwd=root, stdin=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, cwd=root, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, errors="replace")
+    log = []
+    for line in proc.stdout:  # shown as it comes, and kept for glue_misses
+        sys.stdout.write(line)
+        log.append(line)
+    proc.wait()
     index = root / HTML_INDEX
     if proc.returncode != 0:
         raise BookError(f"jupyter-book build failed (exit {proc.returncode}); see the messages above")
+    misses = glue_misses("".join(log))
+    if misses:
+        raise BookError(f"{len(misses)} glued value(s) missing, their pages would show a blank: " + "; ".join(misses))
     if not index.is_file():
         raise BookError(f"jupyter-book build finished but {index} does not exist")
     _report_math(index.parent, local_math)

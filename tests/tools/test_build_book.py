@@ -463,3 +463,12 @@ def test_the_repository_cached_profile_is_valid() -> None:
     assert modes is not None and set(modes) == set(build_book.discover_notebooks(ROOT))
     for name, mode in modes.items():
         assert mode != "cached" or (ROOT / "results" / name / "provenance.json").is_file()
+
+
+def test_a_glued_value_missing_from_its_page_is_found_in_the_sphinx_log() -> None:
+    # the line Sphinx printed for weight_variants (the prose used {glue:text}`seeds`, the notebook never glued it)
+    log = ("\x1b[91m/tmp/fc14/book/_executed/weight_variants.ipynb:170002: WARNING: No key 'seeds' found in glue "
+           "data for this document. (use `path::key`, to glue from another document) [mystnb.glue]\x1b[39;49;00m\n"
+           "build succeeded, 1 warning.\n")
+    assert build_book.glue_misses(log) == ["weight_variants: 'seeds'"]
+    assert build_book.glue_misses("build succeeded.\nWARNING: something else\n") == []
