@@ -132,6 +132,12 @@ def _grid(group: GroupLike, rows: Rows, weights: Weights, dtype: torch.dtype, de
     return _Grid(M=M, Yoh=Yoh, om=om.view(M, M), counts=mult @ Yoh, n=float(idx.numel()))
 
 
+def _rank_tol(s: torch.Tensor, shape: tuple[int, ...]) -> float:
+    """The numerical-rank cut-off ``max(shape) eps s_max`` for the descending singular values ``s`` of a matrix of
+    ``shape`` (:func:`torch.linalg.matrix_rank`'s default)."""
+    return max(shape) * torch.finfo(s.dtype).eps * (float(s[0]) if s.numel() else 0.0)
+
+
 def _unit(w: torch.Tensor) -> torch.Tensor:
     return w / w.norm(dim=-1, keepdim=True)
 

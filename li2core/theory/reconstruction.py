@@ -20,7 +20,7 @@ import torch
 
 from ..activations import derivatives
 from ..losses import center
-from .pairs import GroupLike, Rows, _group, _onehot_labels, _pairs
+from .pairs import GroupLike, Rows, _group, _onehot_labels, _pairs, _rank_tol
 
 __all__ = [
     "Reconstruction",
@@ -85,12 +85,11 @@ def _min_norm_lstsq(A: torch.Tensor, B: torch.Tensor, rtol: float | None) -> tup
     ``max(m, n) eps``, :func:`torch.linalg.pinv`), the rank counts those ``> max(m, n) eps s_max``
     (:func:`torch.linalg.matrix_rank`'s default, whatever ``rtol`` is)."""
     U, S, Vh = torch.linalg.svd(A, full_matrices=False)
-    eps = torch.finfo(S.dtype).eps * max(A.shape[-2], A.shape[-1])
-    s_max = S[0] if S.numel() else S.new_zeros(())
-    keep = S > (eps if rtol is None else rtol) * s_max
+    rank_cut = _rank_tol(S, tuple(A.shape))
+    keep = S > (rank_cut if rtol is None else rtol * (float(S[0]) if S.numel() else 0.0))
     s_inv = torch.where(keep, 1.0 / torch.where(keep, S, torch.ones_like(S)), torch.zeros_like(S))
     X = Vh.mH @ (s_inv[:, None].to(U.dtype) * (U.mH @ B.to(U.dtype)))
-    return X, int((S > eps * s_max).sum())
+    return X, int((S > rank_cut).sum())
 
 
 def reconstruct_complex(

@@ -23,6 +23,7 @@ import torch
 from ..losses import center
 from ..measures import fft_dist_ideal, fft_offdiag_ratio, ftf_offdiag_ratio
 from ..threads import one_torch_thread
+from .pairs import _rank_tol
 
 __all__ = [
     "G_F",
@@ -280,10 +281,6 @@ class _ThinSVD(NamedTuple):
 
 #: One-entry cache of :func:`_thin_svd` (the chapter calls several functions on the same ``F, Y``).
 _SVD_CACHE: list = []
-
-
-def _rank_tol(s: torch.Tensor, shape: tuple[int, ...]) -> float:
-    return max(shape) * torch.finfo(s.dtype).eps * (float(s[0]) if s.numel() else 0.0)
 
 
 def _thin_svd(F: torch.Tensor, Y: torch.Tensor) -> _ThinSVD:
